@@ -1,0 +1,103 @@
+// The contract between the TDS stand-in (test/support/tds) and the embedded SQL engine
+// (test/support/sql-engine). The TDS layer decodes requests into T-SQL text plus typed
+// parameters and encodes what comes back; the engine owns everything about SQL semantics.
+
+/** SQL Server data types the stand-in can send and receive. Lengths are in characters/bytes as SQL Server states them. */
+export type SqlType =
+  | { kind: "bit" }
+  | { kind: "tinyint" }
+  | { kind: "smallint" }
+  | { kind: "int" }
+  | { kind: "bigint" }
+  | { kind: "real" }
+  | { kind: "float" }
+  | { kind: "decimal"; precision: number; scale: number }
+  | { kind: "nvarchar"; maxLength: number | "max" }
+  | { kind: "varchar"; maxLength: number | "max" }
+  | { kind: "varbinary"; maxLength: number | "max" }
+  | { kind: "date" }
+  | { kind: "datetime" }
+  | { kind: "datetime2"; scale: number }
+  | { kind: "datetimeoffset"; scale: number }
+  | { kind: "uniqueidentifier" };
+
+/**
+ * A value as it crosses the engine boundary. bigint columns use `bigint` only when the value does not fit
+ * a JS number safely; decimals are strings (exact); datetime/datetime2 are `Date` (UTC); uniqueidentifier
+ * is an upper-case string as SQL Server returns it.
+ */
+export type SqlValue = null | boolean | number | bigint | string | Date | Uint8Array;
+
+export interface ColumnMetadata {
+  name: string;
+  type: SqlType;
+  nullable: boolean;
+}
+
+export interface ResultSet {
+  columns: ColumnMetadata[];
+  rows: SqlValue[][];
+}
+
+export interface SqlParameter {
+  /** Name as declared, with the leading "@" (e.g. "@0", "@p1", "@name"). */
+  name: string;
+  type: SqlType;
+  value: SqlValue;
+  /** OUTPUT parameter (the engine may set a value to return). */
+  output: boolean;
+}
+
+/** What one statement of a batch produced, in order. */
+export type StatementOutcome =
+  /** A statement that returned rows (SELECT, OUTPUT ...). `rowCount` is the number of rows. */
+  | { kind: "rows"; resultSet: ResultSet; rowCount: number }
+  /** A statement that affected rows (INSERT/UPDATE/DELETE without OUTPUT) or did not count rows (DDL, SET: rowCount undefined). */
+  | { kind: "done"; rowCount?: number }
+  /** The statement failed; SQL Server semantics decide whether the batch goes on (the engine stops the batch after an error). */
+  | { kind: "error"; error: SqlServerError };
+
+export interface BatchOutcome {
+  statements: StatementOutcome[];
+  /** Values of OUTPUT parameters, by name with "@". */
+  outputParameters?: Record<string, SqlValue>;
+}
+
+/** An error with SQL Server's number, state and severity (class), encoded by the TDS layer as an ERROR token. */
+export class SqlServerError extends Error {
+  override name = "SqlServerError";
+  constructor(
+    message: string,
+    readonly number: number,
+    readonly state = 1,
+    readonly severity = 16,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface SqlSession {
+  /**
+   * Runs one batch (SQL batch text or the statement of sp_executesql / a prepared statement).
+   * Resolves with each statement's outcome; rejects only on engine faults, never for SQL errors.
+   */
+  execute(sql: string, parameters?: readonly SqlParameter[]): Promise<BatchOutcome>;
+  /** Transaction manager requests (TDS packet 0x0E). Named transactions and savepoints come through SQL text. */
+  beginTransaction(name?: string): Promise<void>;
+  commitTransaction(): Promise<void>;
+  rollbackTransaction(): Promise<void>;
+  /** @@TRANCOUNT: 0 outside a transaction. */
+  readonly transactionCount: number;
+  /** Rolls back any open transaction and releases the engine. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface SqlEngine {
+  /** The database name (DB_NAME()). */
+  readonly databaseName: string;
+  openSession(context: { principalName: string }): SqlSession;
+  /** Runs T-SQL as an administrator outside any session (schema set-up by tests and the CLI). */
+  exec(sql: string): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
