@@ -1,0 +1,40 @@
+import type { EncryptionMode, LoginRecord } from "./records.js";
+
+// Silent by default; pass `onEvent` to observe. Events carry ids, durations and reasons, never
+// tokens or passwords.
+
+export type SessionCloseReason = "client" | "killed" | "login-failed" | "protocol-error" | "server-closed";
+
+export type StandInEvent =
+  | { type: "listening"; host: string; port: number }
+  | { type: "connection"; sessionId: number }
+  | {
+      type: "encrypted";
+      sessionId: number;
+      mode: EncryptionMode;
+      protocol: string | null;
+      alpn: string | false;
+    }
+  | { type: "login"; record: LoginRecord }
+  | {
+      type: "request";
+      sessionId: number;
+      kind: "batch" | "rpc" | "transaction";
+      /** SQL text or procedure; truncated to 200 characters. */
+      summary: string;
+      durationMs: number;
+      errorNumbers: number[];
+    }
+  | {
+      type: "request-rejected";
+      sessionId: number;
+      errorNumber: number;
+      reason: "token-expired" | "revoked" | "dropped";
+    }
+  | { type: "attention"; sessionId: number; canceledRequest: boolean }
+  | { type: "session-closed"; sessionId: number; reason: SessionCloseReason }
+  | { type: "protocol-error"; sessionId: number; message: string }
+  | { type: "engine-started"; durationMs: number }
+  | { type: "engine-fault"; sessionId: number; message: string };
+
+export type StandInEventHandler = (event: StandInEvent) => void;
