@@ -50,11 +50,18 @@ export interface SqlParameter {
 
 /** What one statement of a batch produced, in order. */
 export type StatementOutcome =
-  /** A statement that returned rows (SELECT, OUTPUT ...). `rowCount` is the number of rows. */
-  | { kind: "rows"; resultSet: ResultSet; rowCount: number }
+  /**
+   * A statement that returned rows (SELECT, OUTPUT ...). `rowCount` is the number of rows. `noCount` is set
+   * while SET NOCOUNT ON is in effect: SQL Server then sends the DONE token without the count bit.
+   */
+  | { kind: "rows"; resultSet: ResultSet; rowCount: number; noCount?: boolean }
   /** A statement that affected rows (INSERT/UPDATE/DELETE without OUTPUT) or did not count rows (DDL, SET: rowCount undefined). */
   | { kind: "done"; rowCount?: number }
-  /** The statement failed; SQL Server semantics decide whether the batch goes on (the engine stops the batch after an error). */
+  /**
+   * The statement failed; SQL Server semantics decide whether the batch goes on: after statement-level
+   * errors (2627, 2601, 515, 547, 8152, 544, 8134, 8115, 3902, 3903, 628, 6401) the next statements'
+   * outcomes follow, after any other error the batch stops (see errors.ts `abortsBatch`).
+   */
   | { kind: "error"; error: SqlServerError };
 
 export interface BatchOutcome {
@@ -83,10 +90,18 @@ export interface SqlSession {
    * Resolves with each statement's outcome; rejects only on engine faults, never for SQL errors.
    */
   execute(sql: string, parameters?: readonly SqlParameter[]): Promise<BatchOutcome>;
-  /** Transaction manager requests (TDS packet 0x0E). Named transactions and savepoints come through SQL text. */
+  /**
+   * Transaction manager requests (TDS packet 0x0E). They reject with a SqlServerError for SQL errors
+   * (1222 lock timeout, 3902/3903 nothing to commit/roll back, 628 save outside a transaction, 6401 unknown
+   * savepoint). Nested begins count @@TRANCOUNT like BEGIN TRAN; `rollbackTransaction(name)` with the name of
+   * a savepoint rolls back to it (what tedious sends for Knex's nested transactions), with the outermost
+   * transaction's name (or none) it rolls back everything.
+   */
   beginTransaction(name?: string): Promise<void>;
-  commitTransaction(): Promise<void>;
-  rollbackTransaction(): Promise<void>;
+  commitTransaction(name?: string): Promise<void>;
+  rollbackTransaction(name?: string): Promise<void>;
+  /** TM "save" request (type 9): SAVE TRANSACTION name. */
+  saveTransaction(name: string): Promise<void>;
   /** @@TRANCOUNT: 0 outside a transaction. */
   readonly transactionCount: number;
   /** Rolls back any open transaction and releases the engine. Idempotent. */
