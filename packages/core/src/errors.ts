@@ -1,0 +1,96 @@
+// Named errors with `cause`. Tests use the `isXxxError` helpers, which compare `name` rather than
+// `instanceof`, so they work across duplicate installs of this package.
+// No error message ever contains a token or a secret.
+
+/** Base class of every error this package throws. */
+export class EntraSqlError extends Error {
+  override name = "EntraSqlError";
+}
+
+/** An option failed validation when the token source (or a policy) was created. */
+export class InvalidOptionError extends EntraSqlError {
+  override name = "InvalidOptionError";
+  constructor(
+    /** Dotted path of the option, e.g. `refreshWindowInMs` or `credential[1]`. */
+    readonly option: string,
+    /** A printable, secret-free rendering of the bad value. */
+    readonly value: string,
+    /** What a valid value looks like. */
+    readonly expected: string,
+  ) {
+    super(`@entra-sql/core: option "${option}" is ${value}; expected ${expected}.`);
+  }
+}
+
+/** A token was requested for a scope outside the allow-list (a rogue server, or a misconfiguration). */
+export class ScopeNotAllowedError extends EntraSqlError {
+  override name = "ScopeNotAllowedError";
+  constructor(
+    readonly scope: string,
+    readonly allowedScopes: readonly string[],
+  ) {
+    super(
+      `@entra-sql/core: refused to get a token for scope "${scope}": it is not an allowed SQL audience ` +
+        `(${allowedScopes.join(", ")}). If this server is genuine, add its scope to the "allowedScopes" option.`,
+    );
+  }
+}
+
+/** A server host name whose cloud (and so token scope) is not known. */
+export class UnknownSqlHostError extends EntraSqlError {
+  override name = "UnknownSqlHostError";
+  constructor(readonly host: string) {
+    super(
+      `@entra-sql/core: cannot tell the token scope for server "${host}": its suffix is not a known Azure SQL ` +
+        `endpoint. Pass the scope explicitly (option "scope", e.g. "https://database.windows.net/.default").`,
+    );
+  }
+}
+
+/** Why one credential source failed, as reported in a {@link TokenAcquisitionError}. */
+export interface SourceFailure {
+  /** The source's name, e.g. "AzureCliCredential". */
+  source: string;
+  /** "unavailable": not configured here (skipped); "authentication": it tried and was refused. */
+  kind: "unavailable" | "authentication";
+  /** The source's own message (secret-free). */
+  message: string;
+  /** What a person would try next, e.g. "Run `az login`.". */
+  fix: string | undefined;
+}
+
+/** No credential source produced a token. Lists every source tried, why it failed, and what to do. */
+export class TokenAcquisitionError extends EntraSqlError {
+  override name = "TokenAcquisitionError";
+  constructor(
+    readonly scope: string,
+    readonly failures: readonly SourceFailure[],
+    options?: { cause?: unknown },
+  ) {
+    super(formatAcquisitionMessage(scope, failures), options);
+  }
+}
+
+function formatAcquisitionMessage(scope: string, failures: readonly SourceFailure[]): string {
+  const lines = failures.map(
+    (f) => `  - ${f.source} (${f.kind}): ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`,
+  );
+  return `@entra-sql/core: could not get a token for "${scope}". Sources tried:\n${lines.join("\n")}`;
+}
+
+const hasName = (error: unknown, name: string): boolean =>
+  typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
+
+export const isEntraSqlError = (error: unknown): error is EntraSqlError =>
+  error instanceof EntraSqlError ||
+  ["EntraSqlError", "InvalidOptionError", "ScopeNotAllowedError", "UnknownSqlHostError", "TokenAcquisitionError"].some(
+    (name) => hasName(error, name),
+  );
+export const isInvalidOptionError = (error: unknown): error is InvalidOptionError =>
+  hasName(error, "InvalidOptionError");
+export const isScopeNotAllowedError = (error: unknown): error is ScopeNotAllowedError =>
+  hasName(error, "ScopeNotAllowedError");
+export const isUnknownSqlHostError = (error: unknown): error is UnknownSqlHostError =>
+  hasName(error, "UnknownSqlHostError");
+export const isTokenAcquisitionError = (error: unknown): error is TokenAcquisitionError =>
+  hasName(error, "TokenAcquisitionError");
