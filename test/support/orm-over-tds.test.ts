@@ -1,27 +1,110 @@
 import "reflect-metadata";
-import type { Knex } from "knex";
+import { ClientSecretCredential } from "@azure/identity";
+import knexFactory, { type Knex } from "knex";
 import { DataSource, EntitySchema, type QueryRunner } from "typeorm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSqlEngine } from "./index.js";
-import { knexOnEngine, mssqlDriverOnEngine } from "./orm-harness.js";
-import type { SqlEngine } from "./types.js";
+import { createSqlEngine } from "./sql-engine/index.js";
+import type { BatchOutcome, SqlEngine, SqlParameter, SqlSession } from "./sql-engine/types.js";
+import { type StandIns, startStandIns } from "./stand-ins.js";
 
-// Real Knex 3.3 (mssql dialect) and real TypeORM 1.1 (mssql driver) running against the engine (no TDS):
-// the statements are the ones these ORMs really send, checked here word for word, with their results.
+// Real Knex 3.3 (client "mssql": real tedious) and real TypeORM 1.1 (type "mssql": real node-mssql +
+// tedious) against both stand-ins: the demo app gets an access token from the local Entra ID with
+// ClientSecretCredential, logs in over TLS to the TDS stand-in with it, and the ORMs' statements run on
+// the embedded SQL engine. The engine is wrapped in a recorder, so the statements are checked word for
+// word as the TDS server handed them to the engine, with their results as the ORMs read them.
 
-let engine: SqlEngine;
+/** An SqlEngine that forwards everything to `inner` and records the text of every `execute`. */
+class RecordingEngine implements SqlEngine {
+  readonly sent: string[] = [];
+
+  constructor(
+    private readonly inner: SqlEngine,
+    /** Statements not to record. */
+    private readonly skip: (sql: string) => boolean,
+  ) {}
+
+  get databaseName(): string {
+    return this.inner.databaseName;
+  }
+
+  openSession(context: { principalName: string }): SqlSession {
+    const session = this.inner.openSession(context);
+    const record = (sql: string) => {
+      if (!this.skip(sql)) this.sent.push(sql);
+    };
+    return {
+      execute(sql: string, parameters?: readonly SqlParameter[]): Promise<BatchOutcome> {
+        record(sql);
+        return session.execute(sql, parameters);
+      },
+      beginTransaction: (name) => session.beginTransaction(name),
+      commitTransaction: (name) => session.commitTransaction(name),
+      rollbackTransaction: (name) => session.rollbackTransaction(name),
+      saveTransaction: (name) => session.saveTransaction(name),
+      get transactionCount() {
+        return session.transactionCount;
+      },
+      close: () => session.close(),
+    };
+  }
+
+  exec(sql: string): Promise<BatchOutcome> {
+    return this.inner.exec(sql);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** node-mssql checks out each pooled connection with this (its default `validateConnection: true`). */
+const MSSQL_POOL_PROBE = "SELECT 1;";
+
+let engine: SqlEngine | undefined;
+let recorder: RecordingEngine;
+let standIns: StandIns;
+/** The statements the engine received, in order (tests empty it before the part they check). */
+let sent: string[];
+let token: string;
+/** tedious options: TLS inside PRELOGIN, the stand-in's certificate checked against the shared CA. */
+let tls: {
+  encrypt: boolean;
+  trustServerCertificate: boolean;
+  serverName: string;
+  cryptoCredentialsDetails: { ca: string };
+};
 
 beforeAll(async () => {
   engine = await createSqlEngine({ databaseName: "appdb" });
+  recorder = new RecordingEngine(engine, (sql) => sql === MSSQL_POOL_PROBE);
+  sent = recorder.sent;
+  // The caller owns an engine it passes in: closed in afterAll.
+  standIns = await startStandIns({ sql: { database: "appdb", engine: recorder } });
+  const { entra, demo } = standIns;
+  if (!demo) throw new Error("the demo identities are missing");
+  const credential = new ClientSecretCredential(
+    entra.tenantId,
+    demo.app.clientId,
+    demo.app.clientSecret ?? "",
+    entra.credentialOptions(),
+  );
+  token = (await credential.getToken("https://database.windows.net/.default")).token;
+  tls = {
+    encrypt: true,
+    trustServerCertificate: false,
+    // The certificate names localhost and 127.0.0.1; the name avoids Node's "IP address as servername" warning.
+    serverName: "localhost",
+    cryptoCredentialsDetails: { ca: standIns.sql.caPem },
+  };
 }, 60_000);
 
 afterAll(async () => {
+  await standIns?.close();
   await engine?.close();
 });
 
 describe("Knex 3.3 (mssql)", () => {
   let knex: Knex;
-  const sent: string[] = [];
 
   const migrations = {
     getMigrations: async () => ["001_people"],
@@ -42,7 +125,19 @@ describe("Knex 3.3 (mssql)", () => {
   };
 
   beforeAll(() => {
-    knex = knexOnEngine(engine, {}, (sql) => sent.push(sql));
+    // Knex maps `type`/`token` to tedious' authentication and spreads `options` over tedious' options.
+    knex = knexFactory({
+      client: "mssql",
+      connection: {
+        server: standIns.sql.host,
+        port: standIns.sql.port,
+        database: standIns.sql.database,
+        type: "azure-active-directory-access-token",
+        token,
+        options: { ...tls },
+      },
+      pool: { min: 0, max: 4 },
+    });
   });
 
   afterAll(async () => {
@@ -149,7 +244,7 @@ describe("TypeORM 1.1 (mssql, synchronize off)", () => {
     name: string;
     email: string | null;
     active: boolean;
-    balance: string;
+    balance: number;
     createdAt: Date;
     updatedAt: Date;
     version: number;
@@ -213,16 +308,15 @@ describe("TypeORM 1.1 (mssql, synchronize off)", () => {
   }
 
   let ds: DataSource;
-  const sent: string[] = [];
 
   beforeAll(async () => {
     ds = new DataSource({
       type: "mssql",
-      driver: mssqlDriverOnEngine(engine, (sql) => sent.push(sql)),
-      host: "localhost",
-      database: "appdb",
-      username: "unused",
-      password: "unused",
+      host: standIns.sql.host,
+      port: standIns.sql.port,
+      database: standIns.sql.database,
+      authentication: { type: "azure-active-directory-access-token", options: { token } },
+      options: { ...tls },
       entities: [User, Post, Tag],
       migrations: [Init1700000000000],
       migrationsTableName: "migrations",
@@ -248,8 +342,9 @@ describe("TypeORM 1.1 (mssql, synchronize off)", () => {
     ]);
     expect(sent).toContain('INSERT INTO "appdb".."migrations"("timestamp", "name") VALUES (@0, @1)');
     expect(await ds.showMigrations()).toBe(false);
+    // tedious reads bigint as a string (as from SQL Server).
     expect(await ds.query('SELECT "timestamp", "name" FROM "migrations"')).toEqual([
-      { timestamp: 1700000000000, name: "Init1700000000000" },
+      { timestamp: "1700000000000", name: "Init1700000000000" },
     ]);
   });
 
@@ -272,7 +367,7 @@ describe("TypeORM 1.1 (mssql, synchronize off)", () => {
       name: "alice",
       email: "a@x",
       active: true,
-      balance: "0.00",
+      balance: 0, // tedious reads decimal as a number, and TypeORM keeps what the driver gives
       version: 1,
     });
     expect(sent).toEqual([
@@ -364,5 +459,20 @@ describe("TypeORM 1.1 (mssql, synchronize off)", () => {
     expect(sent).toContain('DELETE FROM "appdb".."migrations" WHERE "timestamp" = @0 AND "name" = @1');
     expect(await ds.query('SELECT COUNT(*) AS "n" FROM "migrations"')).toEqual([{ n: 0 }]);
     expect(await ds.createQueryRunner().hasTable("users")).toBe(false);
+  });
+});
+
+describe("over the wire", () => {
+  it("every connection of both ORMs logged in as the demo app with its Entra token, over TLS", () => {
+    const logins = standIns.sql.logins;
+    expect(logins.length).toBeGreaterThanOrEqual(2);
+    for (const login of logins) {
+      expect(login).toMatchObject({
+        ok: true,
+        authMode: "fedauth-inline",
+        encryption: "tls",
+        principal: { kind: "app", appId: standIns.demo?.app.clientId, databaseUser: "entra-sql-demo-app" },
+      });
+    }
   });
 });
