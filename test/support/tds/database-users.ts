@@ -14,6 +14,8 @@ export interface DatabaseUser {
   /** Set when the user was created by UPN without a directory lookup. */
   upn: string | undefined;
   roles: string[];
+  /** Set by `ALTER USER [x] WITH DEFAULT_SCHEMA = [s]`; recorded, not enforced. */
+  defaultSchema: string | undefined;
   createdAt: Date;
 }
 
@@ -58,7 +60,15 @@ export class DatabaseUsers {
         throw new PrincipalNotFoundError(input.name);
       }
     }
-    const user: DatabaseUser = { name: input.name, objectId, appId, upn, roles: [], createdAt: now };
+    const user: DatabaseUser = {
+      name: input.name,
+      objectId,
+      appId,
+      upn,
+      roles: [],
+      defaultSchema: undefined,
+      createdAt: now,
+    };
     this.users.set(key, user);
     return user;
   }

@@ -207,12 +207,13 @@ describe("session control", () => {
       const admin = await login(auth(alice));
       await query(
         admin.connection,
-        "CREATE USER [frank@contoso.test] FROM EXTERNAL PROVIDER; CREATE USER [billing-job] FROM EXTERNAL PROVIDER; ALTER ROLE db_datareader ADD MEMBER [billing-job]",
+        "CREATE USER [frank@contoso.test] FROM EXTERNAL PROVIDER; CREATE USER [billing-job] FROM EXTERNAL PROVIDER; ALTER USER [billing-job] WITH DEFAULT_SCHEMA=[dbo]; ALTER ROLE db_datareader ADD MEMBER [billing-job]",
         { batch: true },
       );
       expect(standIn.users().find((u) => u.name === "billing-job")).toMatchObject({
         appId: app.clientId,
         roles: ["db_datareader"],
+        defaultSchema: "dbo",
       });
       const frankSession = await login(auth(frank));
       expect((await query(frankSession.connection, "SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
@@ -233,6 +234,11 @@ describe("session control", () => {
       await expect(
         query(admin.connection, "CREATE USER [frank@contoso.test] FROM EXTERNAL PROVIDER", { batch: true }),
       ).rejects.toMatchObject({ number: 15023 });
+      await expect(
+        query(admin.connection, "ALTER USER [nobody@contoso.test] WITH DEFAULT_SCHEMA=[dbo]", {
+          batch: true,
+        }),
+      ).rejects.toMatchObject({ number: 15151 });
       await query(admin.connection, "DROP USER [frank@contoso.test]", { batch: true });
       expect(standIn.users().some((u) => u.name === "frank@contoso.test")).toBe(false);
     });

@@ -48,7 +48,8 @@ export function languageOf(text: string): string | undefined {
 export type UserStatement =
   | { kind: "create-user"; name: string; objectId?: string }
   | { kind: "drop-user"; name: string; ifExists: boolean }
-  | { kind: "add-role-member"; role: string; name: string };
+  | { kind: "add-role-member"; role: string; name: string }
+  | { kind: "set-default-schema"; name: string; schema: string };
 
 const NAME = String.raw`(?:\[((?:[^\]]|\]\])+)\]|"([^"]+)"|([\w@.\-]+))`;
 const CREATE_USER = new RegExp(
@@ -57,13 +58,18 @@ const CREATE_USER = new RegExp(
 );
 const DROP_USER = new RegExp(String.raw`^drop\s+user\s+(if\s+exists\s+)?${NAME}$`, "i");
 const ADD_MEMBER = new RegExp(String.raw`^alter\s+role\s+${NAME}\s+add\s+member\s+${NAME}$`, "i");
+const DEFAULT_SCHEMA = new RegExp(
+  String.raw`^alter\s+user\s+${NAME}\s+with\s+default_schema\s*=\s*${NAME}$`,
+  "i",
+);
 
 function nameOf(match: RegExpExecArray, first: number): string {
   return (match[first] ?? match[first + 1] ?? match[first + 2] ?? "").replace(/\]\]/g, "]");
 }
 
 /**
- * `CREATE USER [x] FROM EXTERNAL PROVIDER`, `DROP USER [x]` and `ALTER ROLE r ADD MEMBER [x]`:
+ * `CREATE USER [x] FROM EXTERNAL PROVIDER`, `DROP USER [x]`, `ALTER ROLE r ADD MEMBER [x]` and
+ * `ALTER USER [x] WITH DEFAULT_SCHEMA = [s]`:
  * Azure resolves these against the directory, which is the stand-in's job, not the engine's.
  * Returns undefined unless EVERY statement of the batch is one of them.
  */
@@ -85,6 +91,11 @@ export function parseUserStatements(text: string): UserStatement[] | undefined {
     match = ADD_MEMBER.exec(statement);
     if (match) {
       parsed.push({ kind: "add-role-member", role: nameOf(match, 1), name: nameOf(match, 4) });
+      continue;
+    }
+    match = DEFAULT_SCHEMA.exec(statement);
+    if (match) {
+      parsed.push({ kind: "set-default-schema", name: nameOf(match, 1), schema: nameOf(match, 4) });
       continue;
     }
     return undefined;

@@ -59,5 +59,18 @@ function runOne(users: DatabaseUsers, statement: UserStatement): ServerError | u
       if (!user.roles.includes(statement.role)) user.roles.push(statement.role);
       return undefined;
     }
+    case "set-default-schema": {
+      const user = users.get(statement.name);
+      if (!user) {
+        return {
+          number: 15151,
+          state: 1,
+          severity: 16,
+          message: `Cannot alter the user '${statement.name}', because it does not exist or you do not have permission.`,
+        };
+      }
+      user.defaultSchema = statement.schema;
+      return undefined;
+    }
   }
 }
