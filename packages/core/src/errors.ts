@@ -2,9 +2,17 @@
 // `instanceof`, so they work across duplicate installs of this package.
 // No error message ever contains a token or a secret.
 
+// A brand shared by every copy of this package (Symbol.for is process-wide), so isEntraSqlError
+// recognises errors from a duplicate install without a list of class names to keep in sync.
+const BRAND = Symbol.for("@entra-sql/core.error");
+
 /** Base class of every error this package throws. */
 export class EntraSqlError extends Error {
   override name = "EntraSqlError";
+  declare readonly [BRAND]: true;
+  static {
+    Object.defineProperty(EntraSqlError.prototype, BRAND, { value: true });
+  }
 }
 
 /** An option failed validation when the token source (or a policy) was created. */
@@ -82,10 +90,7 @@ const hasName = (error: unknown, name: string): boolean =>
   typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
 
 export const isEntraSqlError = (error: unknown): error is EntraSqlError =>
-  error instanceof EntraSqlError ||
-  ["EntraSqlError", "InvalidOptionError", "ScopeNotAllowedError", "UnknownSqlHostError", "TokenAcquisitionError"].some(
-    (name) => hasName(error, name),
-  );
+  typeof error === "object" && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;
 export const isInvalidOptionError = (error: unknown): error is InvalidOptionError =>
   hasName(error, "InvalidOptionError");
 export const isScopeNotAllowedError = (error: unknown): error is ScopeNotAllowedError =>

@@ -1,0 +1,373 @@
+import type { AccessToken, GetTokenOptions } from "@azure/core-auth";
+import { backoffDelay } from "./backoff.js";
+import { EntraSqlError } from "./errors.js";
+import type { TypedEventEmitter } from "./event-emitter.js";
+import { type EventError, type TokenSourceEvent, toEventError } from "./events.js";
+import { isoTime, redactTokensIn, withRedactedView } from "./redact.js";
+
+// One token cache entry per scope, as a closure with one in-flight fetch (modelled on the Azure
+// SDK's core-rest-pipeline tokenCycler): a token past its refresh point starts a background refresh
+// and keeps being served; only a caller with no usable token waits. Unlike the SDK's cycler, a
+// failed background refresh is caught, reported and retried with backoff, never left unhandled.
+
+/** What the credential chain returns for one fetch. */
+export interface FetchedToken {
+  token: AccessToken;
+  source: string;
+}
+
+export type FetchToken = (scope: string, options: { abortSignal: AbortSignal }) => Promise<FetchedToken>;
+
+export interface CycleTiming {
+  refreshWindowInMs: number;
+  minimumValidityInMs: number;
+  retryInitialDelayInMs: number;
+  retryMaxDelayInMs: number;
+}
+
+/** A cached token with the times that govern it. Shared by every caller: do not mutate. */
+export interface CachedToken {
+  /** Frozen; `JSON.stringify` / `util.inspect` of it show `[redacted]` for the token. */
+  readonly accessToken: AccessToken;
+  readonly source: string;
+  readonly scope: string;
+  readonly acquiredAtTimestamp: number;
+  /** The credential's own refresh hint, when it is in the token's future. */
+  readonly refreshAfterTimestamp: number | undefined;
+  /** From here on, a caller's request starts a background refresh. */
+  readonly refreshAtTimestamp: number;
+  /** Until here the token is handed out; from here on callers wait for a new one. */
+  readonly usableUntilTimestamp: number;
+}
+
+/** A secret-free description of one scope's cache entry, for util.inspect and toJSON. */
+export interface ScopeCacheSummary {
+  scope: string;
+  source: string | undefined;
+  expiresOn: string | undefined;
+  refreshFrom: string | undefined;
+  handedOutUntil: string | undefined;
+  fetching: boolean;
+  retryScheduled: boolean;
+}
+
+export interface ScopeCycler {
+  /** The cached token, or the shared in-flight fetch when no usable token exists. */
+  getToken(abortSignal?: GetTokenOptions["abortSignal"]): Promise<CachedToken>;
+  /** Drops the cached token; a fetch already in flight still answers its waiters but is not cached. */
+  invalidate(): void;
+  /** Cancels the retry timer and aborts the in-flight fetch; later calls reject. */
+  close(): void;
+  summary(): ScopeCacheSummary;
+}
+
+export interface ScopeCyclerOptions {
+  scope: string;
+  fetchToken: FetchToken;
+  timing: CycleTiming;
+  events: Pick<TypedEventEmitter<TokenSourceEvent>, "emit">;
+  /** Randomness for the backoff jitter; tests pass a constant. */
+  random?: () => number;
+}
+
+type Reason = "cold" | "refresh" | "expired" | "invalidated";
+
+interface FetchState {
+  readonly generation: number;
+  readonly reason: Reason;
+  readonly startedAt: number;
+  /** Some caller awaited this fetch (so its failure was seen by someone). */
+  callerVisible: boolean;
+}
+
+/**
+ * When to refresh and how long to hand out a token, from the moment it was acquired.
+ * Effective refresh window = min(refreshWindowInMs, 3/4 of the lifetime); effective minimum
+ * validity = min(minimumValidityInMs, 1/6 of the lifetime). So a 60-minute token with the defaults
+ * is refreshed from minute 15 and handed out until minute 50, and a 5-minute token is refreshed from
+ * 1:15 and handed out until 4:10: refreshing always starts before the token stops being handed out.
+ * A `refreshAfterTimestamp` in the token's future moves the refresh point earlier, never later.
+ */
+export function computeSchedule(
+  token: Pick<AccessToken, "expiresOnTimestamp" | "refreshAfterTimestamp">,
+  now: number,
+  timing: Pick<CycleTiming, "refreshWindowInMs" | "minimumValidityInMs">,
+): { refreshAtTimestamp: number; usableUntilTimestamp: number; refreshAfterTimestamp: number | undefined } {
+  const expires = token.expiresOnTimestamp;
+  const lifetime = Math.max(0, expires - now);
+  const window = Math.min(timing.refreshWindowInMs, (lifetime * 3) / 4);
+  const minimumValidity = Math.min(timing.minimumValidityInMs, lifetime / 6);
+  const hint = token.refreshAfterTimestamp;
+  const refreshAfterTimestamp =
+    typeof hint === "number" && Number.isFinite(hint) && hint > now && hint < expires ? hint : undefined;
+  return {
+    refreshAtTimestamp: Math.min(expires - window, refreshAfterTimestamp ?? Number.POSITIVE_INFINITY),
+    usableUntilTimestamp: expires - minimumValidity,
+    refreshAfterTimestamp,
+  };
+}
+
+export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
+  const { scope, fetchToken, timing, events } = options;
+  const aborter = new AbortController();
+  let current: CachedToken | undefined;
+  let inFlight: { state: FetchState; promise: Promise<CachedToken> } | undefined;
+  /** Bumped by invalidate(): a fetch from an older generation never fills the cache. */
+  let generation = 0;
+  let invalidatedSinceLastFetch = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryAttempt = 0;
+  let closed = false;
+
+  const isUsable = (token: CachedToken | undefined, now: number): token is CachedToken =>
+    token !== undefined && now < token.usableUntilTimestamp;
+
+  function getToken(abortSignal?: GetTokenOptions["abortSignal"]): Promise<CachedToken> {
+    if (closed) return Promise.reject(closedError(scope));
+    const now = Date.now();
+    const token = current;
+    if (isUsable(token, now)) {
+      // "Should refresh": start it in the background, keep serving. While a retry is scheduled the
+      // backoff decides when to try again, not the callers.
+      if (now >= token.refreshAtTimestamp && inFlight === undefined && retryTimer === undefined) {
+        startFetch("refresh", true);
+      }
+      return Promise.resolve(token);
+    }
+    // "Must refresh": join the fetch in flight, or start one; a scheduled retry would only be later.
+    cancelRetry();
+    const fetch =
+      inFlight ?? startFetch(invalidatedSinceLastFetch ? "invalidated" : token ? "expired" : "cold", false);
+    fetch.state.callerVisible = true;
+    return abortSignal === undefined ? fetch.promise : untilAborted(fetch.promise, abortSignal);
+  }
+
+  function startFetch(reason: Reason, background: boolean): NonNullable<typeof inFlight> {
+    const state: FetchState = { generation, reason, startedAt: Date.now(), callerVisible: !background };
+    invalidatedSinceLastFetch = false;
+    const token = current;
+    const promise = run(state);
+    // Nobody may await a background refresh: its failure is handled in onFailure, never unhandled.
+    promise.catch(() => {});
+    const fetch = { state, promise };
+    inFlight = fetch;
+    // After recording the fetch, so a listener calling invalidate() detaches it like any other.
+    if (reason === "refresh") {
+      events.emit("refresh-started", () => ({
+        type: "refresh-started",
+        scope,
+        trigger:
+          token?.refreshAfterTimestamp !== undefined && state.startedAt >= token.refreshAfterTimestamp
+            ? "refresh-after"
+            : "refresh-window",
+      }));
+    }
+    return fetch;
+  }
+
+  async function run(state: FetchState): Promise<CachedToken> {
+    let fetched: FetchedToken;
+    try {
+      // Always awaited (a synchronous throw becomes a rejection), so onFailure runs after
+      // startFetch has recorded this fetch as in flight and can clear it.
+      fetched = checkFetched(await callFetch());
+    } catch (error) {
+      onFailure(state, error);
+      throw error;
+    }
+    return onSuccess(state, fetched);
+  }
+
+  function callFetch(): Promise<FetchedToken> {
+    try {
+      return fetchToken(scope, { abortSignal: aborter.signal });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  function checkFetched(fetched: FetchedToken): FetchedToken {
+    const token = fetched?.token;
+    if (typeof token?.token !== "string" || token.token === "") {
+      throw new EntraSqlError(
+        `@entra-sql/core: ${fetched?.source ?? "the credential"} returned no token for "${scope}".`,
+      );
+    }
+    if (typeof token.expiresOnTimestamp !== "number" || !Number.isFinite(token.expiresOnTimestamp)) {
+      throw new EntraSqlError(
+        `@entra-sql/core: ${fetched.source} returned a token for "${scope}" without a valid expiresOnTimestamp.`,
+      );
+    }
+    return fetched;
+  }
+
+  function onSuccess(state: FetchState, fetched: FetchedToken): CachedToken {
+    const now = Date.now();
+    if (inFlight?.state === state) inFlight = undefined;
+    const cached = toCachedToken(fetched, now);
+    // A fetch started before invalidate() still answers the callers that waited for it, but must not
+    // put back into the cache a token the server may already have rejected.
+    if (state.generation === generation && !closed) {
+      current = cached;
+      retryAttempt = 0;
+    }
+    if (closed) return cached;
+    events.emit("token-acquired", () => ({
+      type: "token-acquired",
+      scope,
+      source: cached.source,
+      reason: state.reason,
+      expiresOnTimestamp: cached.accessToken.expiresOnTimestamp,
+      refreshAfterTimestamp: cached.refreshAfterTimestamp,
+      durationInMs: now - state.startedAt,
+    }));
+    return cached;
+  }
+
+  function onFailure(state: FetchState, error: unknown): void {
+    if (inFlight?.state === state) inFlight = undefined;
+    if (closed) return;
+    const now = Date.now();
+    const fresh = state.generation === generation;
+    const token = current;
+    if (fresh && isUsable(token, now)) {
+      // Background refresh failed while the current token is still good: retry with backoff, but no
+      // later than the moment the token stops being handed out.
+      const retryInMs = Math.min(
+        backoffDelay(retryAttempt, {
+          initialDelayInMs: timing.retryInitialDelayInMs,
+          maxDelayInMs: timing.retryMaxDelayInMs,
+          ...(options.random ? { random: options.random } : {}),
+        }),
+        token.usableUntilTimestamp - now,
+      );
+      retryAttempt += 1;
+      scheduleRetry(retryInMs);
+      events.emit("refresh-failed", () => ({
+        type: "refresh-failed",
+        scope,
+        error: eventError(error),
+        retryInMs,
+        currentExpiresOnTimestamp: token.accessToken.expiresOnTimestamp,
+      }));
+      return;
+    }
+    retryAttempt = 0;
+    if (fresh || state.callerVisible) {
+      events.emit("acquire-failed", () => ({
+        type: "acquire-failed",
+        scope,
+        error: eventError(error),
+        durationInMs: now - state.startedAt,
+      }));
+    }
+  }
+
+  function scheduleRetry(delayInMs: number): void {
+    cancelRetry();
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed || inFlight !== undefined) return;
+      startFetch(isUsable(current, Date.now()) ? "refresh" : "expired", true);
+    }, delayInMs);
+    // Never keep the process alive for a refresh nobody is waiting for.
+    retryTimer.unref?.();
+  }
+
+  function cancelRetry(): void {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+  }
+
+  function toCachedToken(fetched: FetchedToken, now: number): CachedToken {
+    const { token } = fetched;
+    const schedule = computeSchedule(token, now, timing);
+    const accessToken: AccessToken = {
+      token: token.token,
+      expiresOnTimestamp: token.expiresOnTimestamp,
+      ...(schedule.refreshAfterTimestamp === undefined
+        ? {}
+        : { refreshAfterTimestamp: schedule.refreshAfterTimestamp }),
+      ...(token.tokenType === undefined ? {} : { tokenType: token.tokenType }),
+    };
+    return Object.freeze({
+      accessToken: Object.freeze(withRedactedView(accessToken)),
+      source: fetched.source,
+      scope,
+      acquiredAtTimestamp: now,
+      ...schedule,
+    });
+  }
+
+  return {
+    getToken,
+    invalidate() {
+      if (closed) return;
+      generation += 1;
+      current = undefined;
+      inFlight = undefined;
+      cancelRetry();
+      retryAttempt = 0;
+      invalidatedSinceLastFetch = true;
+      events.emit("token-invalidated", () => ({ type: "token-invalidated", scope }));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      cancelRetry();
+      current = undefined;
+      inFlight = undefined;
+      aborter.abort(closedError(scope));
+    },
+    summary() {
+      const token = current;
+      return {
+        scope,
+        source: token?.source,
+        expiresOn: isoTime(token?.accessToken.expiresOnTimestamp),
+        refreshFrom: isoTime(token?.refreshAtTimestamp),
+        handedOutUntil: isoTime(token?.usableUntilTimestamp),
+        fetching: inFlight !== undefined,
+        retryScheduled: retryTimer !== undefined,
+      };
+    },
+  };
+}
+
+/** toEventError, plus a scrub of anything token-shaped a third-party message might carry. */
+function eventError(error: unknown): EventError {
+  const { name, message } = toEventError(error);
+  return { name, message: redactTokensIn(message) };
+}
+
+function closedError(scope: string): EntraSqlError {
+  return new EntraSqlError(`@entra-sql/core: the token source is closed; no token for "${scope}".`);
+}
+
+/** The shared fetch, as seen by one caller who may give up waiting (the fetch goes on for the others). */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: NonNullable<GetTokenOptions["abortSignal"]>,
+): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener("abort", onAbort);
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function abortError(): Error {
+  const error = new Error("@entra-sql/core: the token request was aborted.");
+  error.name = "AbortError";
+  return error;
+}

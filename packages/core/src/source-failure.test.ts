@@ -1,0 +1,277 @@
+import { inspect } from "node:util";
+import {
+  AggregateAuthenticationError,
+  AuthenticationError,
+  AuthenticationRequiredError,
+  CredentialUnavailableError,
+} from "@azure/identity";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  containsSecret,
+  describeFailure,
+  failureKind,
+  redactSecrets,
+  secretFreeError,
+} from "./source-failure.js";
+
+// Classification, fixes and redaction, with the messages the real credentials produce (copied from
+// @azure/identity 4.14 and the local Entra ID's fake CLIs).
+
+const JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2RhdGFiYXNlIn0.c2lnbmF0dXJl";
+const SECRET = "Ab12Q~fakeSecretValueForTests0123456789x";
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+const entraError = (description: string, error = "invalid_client") =>
+  new AuthenticationError(401, { error, error_description: description });
+
+describe("failureKind", () => {
+  it.each<[string, unknown, "unavailable" | "authentication"]>([
+    ["CredentialUnavailableError", new CredentialUnavailableError("Please run 'az login'"), "unavailable"],
+    [
+      "a look-alike by name",
+      Object.assign(new Error("x"), { name: "CredentialUnavailableError" }),
+      "unavailable",
+    ],
+    [
+      "CredentialUnavailableError carrying AADSTS",
+      new CredentialUnavailableError("ERROR: AADSTS50057: The user account is disabled."),
+      "authentication",
+    ],
+    ["AuthenticationError", entraError("AADSTS7000215: Invalid client secret provided."), "authentication"],
+    [
+      "AuthenticationRequiredError",
+      new AuthenticationRequiredError({ scopes: ["s"], message: "invalid_client" }),
+      "authentication",
+    ],
+    ["a TypeError", new TypeError("x is undefined"), "authentication"],
+    ["a string", "boom", "authentication"],
+    [
+      "an aggregate of unavailable errors",
+      new AggregateAuthenticationError([new CredentialUnavailableError("a")], "chain failed"),
+      "unavailable",
+    ],
+    [
+      "an aggregate with a refusal",
+      new AggregateAuthenticationError(
+        [new CredentialUnavailableError("a"), entraError("AADSTS700016")],
+        "x",
+      ),
+      "authentication",
+    ],
+  ])("%s", (_label, error, kind) => {
+    expect(failureKind(error)).toBe(kind);
+  });
+});
+
+describe("describeFailure: the fix a person would try next", () => {
+  const fixOf = (type: string, error: unknown) => describeFailure({ name: type, type }, error).fix;
+
+  it.each<[string, string, unknown, RegExp]>([
+    [
+      "az not installed",
+      "AzureCliCredential",
+      new CredentialUnavailableError(
+        "Azure CLI could not be found. Please visit https://aka.ms/azure-cli for installation instructions and then, once installed, authenticate to your Azure account using 'az login'.",
+      ),
+      /^Install the Azure CLI .* and run `az login`/,
+    ],
+    [
+      "az logged out",
+      "AzureCliCredential",
+      new CredentialUnavailableError(
+        "Please run 'az login' from a command prompt to authenticate before using this credential.",
+      ),
+      /^Run `az login` \(and `az account set --subscription/,
+    ],
+    [
+      "az needs a scoped login",
+      "AzureCliCredential",
+      new CredentialUnavailableError(
+        "ERROR: AADSTS70043: The refresh token has expired.\nInteractive authentication is needed. Please run:\naz login --scope https://database.windows.net//.default",
+      ),
+      /az login --scope https:\/\/database\.windows\.net\/\/\.default/,
+    ],
+    [
+      "az printed nothing (timeout)",
+      "AzureCliCredential",
+      new CredentialUnavailableError("Unexpected end of JSON input"),
+      /may have timed out/,
+    ],
+    [
+      "azd logged out",
+      "AzureDeveloperCliCredential",
+      new CredentialUnavailableError("Please run 'azd auth login' from a command prompt"),
+      /^Run `azd auth login`/,
+    ],
+    [
+      "azd not installed",
+      "AzureDeveloperCliCredential",
+      new CredentialUnavailableError("Azure Developer CLI couldn't be found."),
+      /Install the Azure Developer CLI/,
+    ],
+    [
+      "no managed identity here",
+      "ManagedIdentityCredential",
+      new CredentialUnavailableError("Attempted to use the IMDS endpoint, but it is not available."),
+      /^Not running on Azure with a managed identity; for a user-assigned identity set AZURE_CLIENT_ID \(or the managedIdentityClientId option\)/,
+    ],
+    [
+      "wrong user-assigned id (App Service)",
+      "ManagedIdentityCredential",
+      new CredentialUnavailableError(
+        "ManagedIdentityCredential: Authentication failed. Message Unable to load the proper Managed Identity.",
+      ),
+      /assign the user-assigned one/,
+    ],
+    [
+      "environment not configured",
+      "EnvironmentCredential",
+      new CredentialUnavailableError(
+        "EnvironmentCredential is unavailable. No underlying credential could be used.",
+      ),
+      /Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET/,
+    ],
+    [
+      "workload identity not configured",
+      "WorkloadIdentityCredential",
+      new CredentialUnavailableError(
+        "WorkloadIdentityCredential: is unavailable. clientId is a required parameter.",
+      ),
+      /AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID/,
+    ],
+    [
+      "wrong secret (AADSTS7000215)",
+      "ClientSecretCredential",
+      entraError("AADSTS7000215: Invalid client secret provided."),
+      /^The client secret is wrong or expired: create a new one/,
+    ],
+    [
+      "wrong secret through EnvironmentCredential",
+      "EnvironmentCredential",
+      new AuthenticationError(400, {
+        error: "EnvironmentCredential authentication failed.",
+        error_description: "invalid_client AADSTS7000215: Invalid client secret provided.",
+      }),
+      /^The client secret is wrong or expired/,
+    ],
+    [
+      "unknown app (AADSTS700016)",
+      "ClientSecretCredential",
+      entraError(
+        "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.",
+        "unauthorized_client",
+      ),
+      /^The application \(client id\) was not found in the tenant/,
+    ],
+    [
+      "federated subject mismatch",
+      "WorkloadIdentityCredential",
+      entraError("AADSTS700213: No matching federated identity record found for presented assertion subject"),
+      /federated credential/,
+    ],
+    [
+      "unregistered certificate",
+      "ClientCertificateCredential",
+      entraError(
+        "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered",
+      ),
+      /certificate is not registered/,
+    ],
+    [
+      "missing certificate file",
+      "ClientCertificateCredential",
+      new Error("ENOENT: no such file or directory, open '/etc/sp.pem'"),
+      /certificatePath/,
+    ],
+    [
+      "unreachable authority",
+      "ClientSecretCredential",
+      new Error("endpoints_resolution_error: Error: could not resolve endpoints."),
+      /could not be reached/,
+    ],
+  ])("%s", (_label, type, error, fix) => {
+    expect(fixOf(type, error)).toMatch(fix);
+  });
+
+  it("no fix is invented for an unknown error of a custom credential", () => {
+    expect(fixOf("custom", new Error("something odd"))).toBeUndefined();
+  });
+
+  it("keeps the source name, kind and a one-line message", () => {
+    const failure = describeFailure(
+      { name: "custom[1]", type: "ClientSecretCredential" },
+      entraError("AADSTS7000215: Invalid client secret provided.\nTrace ID: 1"),
+    );
+    expect(failure).toEqual({
+      source: "custom[1]",
+      kind: "authentication",
+      message:
+        "invalid_client Status code: 401 More details: AADSTS7000215: Invalid client secret provided. Trace ID: 1,",
+      fix: expect.stringMatching(/client secret is wrong/),
+    });
+  });
+});
+
+describe("redactSecrets", () => {
+  it.each<[string, string, string]>([
+    ["a JWT", `token ${JWT} here`, "token [redacted token] here"],
+    [
+      "a cut-off JWT in a JSON error",
+      `Unexpected token in JSON at "${JWT.slice(0, 25)}`,
+      `Unexpected token in JSON at "[redacted token]`,
+    ],
+    ["an Entra client secret", `secret ${SECRET} end`, "secret [redacted] end"],
+    [
+      "form fields",
+      `client_secret=abc123456&client_assertion=${JWT}`,
+      "client_secret=[redacted]&client_assertion=[redacted]",
+    ],
+    ["JSON fields", `{"access_token":"opaque-value-123"}`, `{"access_token":"[redacted]"}`],
+    ["a bearer token", "Authorization: Bearer opaque.token.value", "Authorization: Bearer [redacted]"],
+    [
+      "a PEM",
+      "key -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- end",
+      "key [redacted PEM] end",
+    ],
+  ])("%s", (_label, input, output) => {
+    expect(redactSecrets(input)).toBe(output);
+    expect(containsSecret(input)).toBe(true);
+    expect(containsSecret(output)).toBe(false);
+  });
+
+  it("exact secrets given, and the secret environment variables' values", () => {
+    vi.stubEnv("AZURE_CLIENT_SECRET", "plain-env-secret-1");
+    expect(redactSecrets("a my-own-secret b plain-env-secret-1 c", ["my-own-secret"])).toBe(
+      "a [redacted] b [redacted] c",
+    );
+  });
+
+  it("caps the length", () => {
+    expect(redactSecrets("x".repeat(5000)).length).toBeLessThanOrEqual(600);
+  });
+});
+
+describe("secretFreeError", () => {
+  it("returns the error itself when it holds nothing secret", () => {
+    const error = entraError("AADSTS7000215: Invalid client secret provided.");
+    expect(secretFreeError(error)).toBe(error);
+  });
+
+  it("otherwise a copy of the same class with the redacted message only (no cause, no stack frames)", () => {
+    const error = new CredentialUnavailableError(`bad output ${JWT}`, { cause: new Error(JWT) });
+    const copy = secretFreeError(error) as Error;
+    expect(copy).not.toBe(error);
+    expect(copy).toBeInstanceOf(CredentialUnavailableError);
+    expect(copy.name).toBe("CredentialUnavailableError");
+    expect(copy.message).toBe("bad output [redacted token]");
+    expect(inspect(copy, { depth: 5 })).not.toContain(JWT.slice(0, 12));
+  });
+
+  it("also when only a nested cause holds the secret", () => {
+    const error = new Error("outer", { cause: new Error(`inner ${SECRET}`) });
+    expect(inspect(secretFreeError(error), { depth: 5 })).not.toContain(SECRET);
+  });
+});

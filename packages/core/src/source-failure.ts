@@ -1,0 +1,278 @@
+import { inspect } from "node:util";
+import type { SourceFailure } from "./errors.js";
+
+// Why one credential source failed: its kind ("unavailable": not configured here; "authentication":
+// it tried and Entra ID, or the tool, refused), a secret-free message, and the fix a person would
+// try next. Used by the credential chain for TokenAcquisitionError and source-failed events.
+
+export type SourceFailureKind = SourceFailure["kind"];
+
+/** What the chain knows about a source when describing its failure. */
+export interface FailedSource {
+  /** Display name, e.g. "AzureCliCredential" or "custom[2]". */
+  name: string;
+  /** The credential's class name (what fixes are keyed by), e.g. "ManagedIdentityCredential". */
+  type: string;
+  /** Exact strings that must never appear in a message (client secrets the source was given). */
+  secrets?: readonly string[];
+}
+
+/** Longest message kept per source; the rest is cut (Entra's trace/correlation ids are noise). */
+const MAX_MESSAGE_LENGTH = 600;
+
+/** Entra ID refused the request: an AADSTS code or an OAuth2 error code in the text. */
+const ENTRA_REFUSAL = /AADSTS\d{5,}|\binvalid_client\b|\binvalid_grant\b|\bunauthorized_client\b/;
+
+/**
+ * "unavailable" for CredentialUnavailableError (and an AggregateAuthenticationError made only of
+ * them) unless its text carries an Entra refusal (AADSTS code, invalid_client, invalid_grant): the
+ * Azure CLI and managed identity wrap refusals such as a disabled account in
+ * CredentialUnavailableError, yet they tried and were refused. Everything else is "authentication".
+ */
+export function failureKind(error: unknown): SourceFailureKind {
+  if (errorName(error) === "AggregateAuthenticationError") {
+    const errors = (error as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      return errors.every((e) => failureKind(e) === "unavailable") ? "unavailable" : "authentication";
+    }
+  }
+  if (errorName(error) === "CredentialUnavailableError") {
+    return ENTRA_REFUSAL.test(errorMessage(error)) ? "authentication" : "unavailable";
+  }
+  return "authentication";
+}
+
+/** The SourceFailure for `error` thrown by `source`: kind, secret-free message, fix. */
+export function describeFailure(source: FailedSource, error: unknown): SourceFailure {
+  const kind = failureKind(error);
+  const message = redactSecrets(errorMessage(error), source.secrets);
+  return { source: source.name, kind, message, fix: fixFor(source.type, kind, message) };
+}
+
+/**
+ * Removes anything that looks like a token, an assertion, a client secret or a key from `text`:
+ * JWTs (also cut-off ones), Entra client secrets (`xxx8Q~...`), `client_secret=`/`access_token`
+ * values, bearer tokens, PEM blocks, the exact `secrets` given, and the secret-bearing environment
+ * variables' current values. Then collapses whitespace and caps the length.
+ */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of [...secrets, ...environmentSecrets()]) {
+    if (secret.length >= 6) out = out.split(secret).join("[redacted]");
+  }
+  out = out
+    .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, "[redacted PEM]")
+    .replace(
+      /\b(client_secret|client_assertion|access_token|refresh_token|id_token|password|x-identity-header)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi,
+      "$1$2[redacted]",
+    )
+    .replace(/eyJ[\w-]{4,}(\.[\w-]*){0,2}/g, "[redacted token]")
+    .replace(/\b[\w.-]{3}\dQ~[\w.~-]{20,}/g, "[redacted]")
+    .replace(/\bBearer\s+[\w.~+/=-]{8,}/g, "Bearer [redacted]")
+    .replace(/\s+/g, " ")
+    .trim();
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : out;
+}
+
+/** Patterns of things that must never be shown (see redactSecrets). */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /-----BEGIN [A-Z0-9 ]+-----/,
+  /eyJ[\w-]{4,}/,
+  /\b[\w.-]{3}\dQ~[\w.~-]{20,}/,
+  /\b(client_secret|client_assertion|access_token|refresh_token|id_token|password|x-identity-header)["']?\s*[:=]\s*["']?[^\s"'&,}[]/i,
+  /\bBearer\s+(?!\[redacted)[\w.~+/=-]{8,}/,
+];
+
+/** Does `text` hold anything redactSecrets would remove? */
+export function containsSecret(text: string, secrets: readonly string[] = []): boolean {
+  if ([...secrets, ...environmentSecrets()].some((s) => s.length >= 6 && text.includes(s))) return true;
+  const shown = text.replace(/\[redacted[^\]]*\]/g, "");
+  return SECRET_PATTERNS.some((pattern) => pattern.test(shown));
+}
+
+/**
+ * `error` itself when nothing in it (message, stack, properties, causes, as util.inspect shows them)
+ * looks secret; otherwise a copy of the same class holding only the name and the redacted message,
+ * so that `cause` chains and logs of our errors never carry a token (JSON.parse errors, for one,
+ * quote the start of the text they failed on).
+ */
+export function secretFreeError(error: unknown, secrets: readonly string[] = []): unknown {
+  const shown = typeof error === "object" && error !== null ? inspect(error, { depth: 6 }) : String(error);
+  if (!containsSecret(shown, secrets)) return error;
+  const message = redactSecrets(errorMessage(error), secrets);
+  const prototype = error instanceof Error ? Object.getPrototypeOf(error) : Error.prototype;
+  const copy = Object.create(prototype) as Error;
+  Object.defineProperty(copy, "message", { value: message, writable: true, configurable: true });
+  Object.defineProperty(copy, "name", {
+    value: errorName(error) ?? "Error",
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(copy, "stack", {
+    value: `${errorName(error) ?? "Error"}: ${message}\n    (stack removed: it held a secret)`,
+    writable: true,
+    configurable: true,
+  });
+  return copy;
+}
+
+function environmentSecrets(): string[] {
+  const names = [
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+    "IDENTITY_HEADER",
+  ];
+  return names.map((name) => process.env[name]).filter((v): v is string => typeof v === "string");
+}
+
+// ---- fixes ---------------------------------------------------------------------------------------
+
+/** Fixes keyed by an Entra error code, whatever the source (a function when it depends on it). */
+const AADSTS_FIXES: ReadonlyArray<[RegExp, string | ((type: string, message: string) => string)]> = [
+  [
+    /AADSTS7000215|AADSTS7000222/,
+    "The client secret is wrong or expired: create a new one (Entra ID > App registrations > Certificates & secrets) and update AZURE_CLIENT_SECRET or the clientSecret setting.",
+  ],
+  [
+    /AADSTS700016/,
+    "The application (client id) was not found in the tenant: check AZURE_CLIENT_ID / clientId and AZURE_TENANT_ID / tenantId; the app must be registered in, or consented to, that tenant.",
+  ],
+  [
+    /AADSTS90002|AADSTS900023/,
+    "The tenant was not found: check AZURE_TENANT_ID / tenantId (a GUID or a domain like contoso.onmicrosoft.com).",
+  ],
+  [
+    /AADSTS700027/,
+    "The certificate is not registered on the app (or the key does not match it): upload the certificate's public part to the app registration (Certificates & secrets), or use the matching private key.",
+  ],
+  [
+    /AADSTS700024/,
+    "The client assertion is expired or not yet valid: check the machine's clock; for workload identity, check that the projected token file is being refreshed.",
+  ],
+  [
+    /AADSTS70021|AADSTS700211|AADSTS700212|AADSTS700213/,
+    "No federated credential on the app matches the token: its issuer, subject (e.g. system:serviceaccount:NAMESPACE:NAME) and audience (api://AzureADTokenExchange) must match the token in AZURE_FEDERATED_TOKEN_FILE.",
+  ],
+  [
+    /AADSTS7000112/,
+    "The application is disabled in the tenant: enable it (Entra ID > Enterprise applications > Properties).",
+  ],
+  [/AADSTS50057/, "The user account is disabled: sign in with another account (`az login`)."],
+  [
+    /AADSTS50034|AADSTS50020/,
+    "The signed-in account does not exist in this tenant: sign in to the right tenant (`az login --tenant TENANT`) or set tenantId.",
+  ],
+  [
+    /AADSTS500011/,
+    "The resource (scope) is not known in the tenant: check the SQL scope, e.g. https://database.windows.net/.default.",
+  ],
+  [
+    /AADSTS65001/,
+    "The app has no consent for the scope: grant admin consent for Azure SQL Database in the tenant.",
+  ],
+  [
+    /AADSTS50173|AADSTS50078|AADSTS50076|AADSTS50079|AADSTS70043|AADSTS700082|AADSTS50133|invalid_grant/,
+    (type, message) => {
+      const why = "The sign-in expired or needs interaction (MFA, password change): ";
+      if (type === "AzureDeveloperCliCredential") return `${why}run \`azd auth login\`.`;
+      const scoped = /az login --scope (\S+)/.exec(message);
+      if (scoped) return `${why}run \`az login --scope ${scoped[1]}\`.`;
+      return `${why}sign in again (\`az login\`).`;
+    },
+  ],
+];
+
+const NETWORK =
+  /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|ECONNRESET|endpoints_resolution_error|network_error/i;
+
+/**
+ * The fix a person would try next for a failure of a source of type `type` (the credential class
+ * name). Entra error codes first, then what each credential's messages mean.
+ */
+export function fixFor(type: string, kind: SourceFailureKind, message: string): string | undefined {
+  for (const [pattern, fix] of AADSTS_FIXES) {
+    if (pattern.test(message)) return typeof fix === "string" ? fix : fix(type, message);
+  }
+  const bySource = SOURCE_FIXES[type]?.(kind, message);
+  if (bySource) return bySource;
+  if (NETWORK.test(message)) {
+    return "Microsoft Entra ID could not be reached: check the network, proxy and the authorityHost setting (AZURE_AUTHORITY_HOST).";
+  }
+  if (/invalid_client/.test(message)) {
+    return "The client credentials were refused: check the tenant id, client id and the secret or certificate.";
+  }
+  return undefined;
+}
+
+type FixRule = (kind: SourceFailureKind, message: string) => string | undefined;
+
+const SERVICE_PRINCIPAL_FIX: FixRule = (_kind, message) =>
+  /ENOENT|no such file/i.test(message)
+    ? "The certificate file does not exist or cannot be read: check certificatePath (AZURE_CLIENT_CERTIFICATE_PATH)."
+    : /private key|PEM|certificate/i.test(message) && !NETWORK.test(message)
+      ? "The certificate could not be used: give a PEM file holding both the certificate and its private key."
+      : undefined;
+
+const SOURCE_FIXES: Readonly<Record<string, FixRule>> = {
+  AzureCliCredential: (_kind, message) => {
+    if (/could(n't| not) be found|not installed|ENOENT/i.test(message)) {
+      return "Install the Azure CLI (https://aka.ms/azure-cli) and run `az login`.";
+    }
+    const scoped = /az login --scope (\S+)/.exec(message);
+    if (scoped) return `Run \`az login --scope ${scoped[1]}\` to sign in again for this resource.`;
+    if (/az login/.test(message)) {
+      return "Run `az login` (and `az account set --subscription SUBSCRIPTION` to pick the account).";
+    }
+    if (/JSON|Unexpected end/i.test(message)) {
+      return "The Azure CLI printed no token (it may have timed out): run `az account get-access-token --resource https://database.windows.net/` to see why.";
+    }
+    return "Run `az account get-access-token --resource https://database.windows.net/` to see the Azure CLI's own error; `az login` to sign in again.";
+  },
+  AzureDeveloperCliCredential: (_kind, message) =>
+    /could(n't| not) be found|not installed|ENOENT/i.test(message)
+      ? "Install the Azure Developer CLI (https://aka.ms/azd) and run `azd auth login`."
+      : "Run `azd auth login`.",
+  AzurePowerShellCredential: (_kind, message) =>
+    /Connect-AzAccount/.test(message) && !/not installed/.test(message)
+      ? "Run `Connect-AzAccount` in PowerShell."
+      : "Install PowerShell and the Az.Accounts module, then run `Connect-AzAccount`.",
+  VisualStudioCodeCredential: () =>
+    "Sign in with the Azure Resources extension in VS Code and install @azure/identity-vscode, or use the Azure CLI (`az login`).",
+  ManagedIdentityCredential: (kind, message) => {
+    if (/Unable to load the proper Managed Identity|Identity not found/i.test(message)) {
+      return "This Azure resource has no managed identity (or none with that id): enable its system-assigned identity or assign the user-assigned one, or fix AZURE_CLIENT_ID (the managedIdentityClientId setting, or the managed-identity preset's clientId/resourceId).";
+    }
+    if (kind === "unavailable" || NETWORK.test(message) || /unreachable|not available/i.test(message)) {
+      return "Not running on Azure with a managed identity; for a user-assigned identity set AZURE_CLIENT_ID (or the managedIdentityClientId option).";
+    }
+    return undefined;
+  },
+  EnvironmentCredential: (kind) =>
+    kind === "unavailable"
+      ? "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) for a service principal."
+      : "Check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH): Entra ID refused them.",
+  WorkloadIdentityCredential: (kind) =>
+    kind === "unavailable"
+      ? "Set AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID and AZURE_TENANT_ID (on AKS: label the pod azure.workload.identity/use=true and annotate its service account with the client id)."
+      : "Check the app's federated credential (issuer, subject, audience) against the token in AZURE_FEDERATED_TOKEN_FILE.",
+  ClientSecretCredential: () => undefined,
+  ClientCertificateCredential: SERVICE_PRINCIPAL_FIX,
+};
+
+// ---- error access ----------------------------------------------------------------------------------
+
+function errorName(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const name = (error as { name?: unknown }).name;
+  return typeof name === "string" ? name : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "object" && error !== null) {
+    const message = (error as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  }
+  return String(error);
+}

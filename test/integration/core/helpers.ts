@@ -1,0 +1,88 @@
+import { decodeJwt, type JWTPayload } from "jose";
+import { expect, vi } from "vitest";
+import { type CredentialChain, createCredentialChain } from "../../../packages/core/src/credential-chain.js";
+import type { IdentityOptions } from "../../../packages/core/src/credential-presets.js";
+import type { CredentialSpec } from "../../../packages/core/src/credential-spec.js";
+import type { TokenSourceEvent } from "../../../packages/core/src/events.js";
+import type { RegisteredPrincipal } from "../../support/entra/index.js";
+
+// Shared by the credential-chain integration files (each its own process: msal-node keeps
+// managed-identity state process-wide).
+
+/** Every variable a credential of the default chain reads. Cleared (stubbed) so the host's own don't leak in. */
+const AZURE_ENV = [
+  "AZURE_TOKEN_CREDENTIALS",
+  "AZURE_TENANT_ID",
+  "AZURE_CLIENT_ID",
+  "AZURE_CLIENT_SECRET",
+  "AZURE_CLIENT_CERTIFICATE_PATH",
+  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+  "AZURE_USERNAME",
+  "AZURE_PASSWORD",
+  "AZURE_FEDERATED_TOKEN_FILE",
+  "AZURE_AUTHORITY_HOST",
+  "AZURE_ADDITIONALLY_ALLOWED_TENANTS",
+  "IDENTITY_ENDPOINT",
+  "IDENTITY_HEADER",
+  "MSI_ENDPOINT",
+  "MSI_SECRET",
+  "IMDS_ENDPOINT",
+  "IDENTITY_SERVER_THUMBPRINT",
+  "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+];
+
+/**
+ * Stubs every Azure identity variable away, then sets `values` (restored by vi.unstubAllEnvs).
+ * Unless `values` names a managed-identity endpoint, IMDS is pointed at `noIdentityImdsHost` (the
+ * local Entra ID's IMDS with no identity assigned to this "machine" answers 400 at once, as IMDS on
+ * a VM without an identity does). Never left unset: a ManagedIdentityCredential would otherwise
+ * probe the real IMDS address, and tests send traffic to loopback only.
+ */
+export function stubAzureEnv(values: Record<string, string>, noIdentityImdsHost?: string): void {
+  for (const name of AZURE_ENV) vi.stubEnv(name, undefined);
+  if (!("IDENTITY_ENDPOINT" in values) && !("AZURE_POD_IDENTITY_AUTHORITY_HOST" in values)) {
+    if (!noIdentityImdsHost) throw new Error("stubAzureEnv: pass the local IMDS host (entra.imdsHost)");
+    vi.stubEnv("AZURE_POD_IDENTITY_AUTHORITY_HOST", noIdentityImdsHost);
+  }
+  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+}
+
+/** A chain that records its events. */
+export function recordingChain(
+  spec: CredentialSpec,
+  identityOptions?: IdentityOptions,
+): { chain: CredentialChain; events: TokenSourceEvent[] } {
+  const events: TokenSourceEvent[] = [];
+  const chain = createCredentialChain(spec, {
+    ...(identityOptions ? { identityOptions } : {}),
+    emit: (event) => events.push(event),
+  });
+  return { chain, events };
+}
+
+/** Decodes the token and checks the claims that say whose token it is (Entra v1, Azure SQL audience). */
+export function expectTokenOf(token: string, principal: RegisteredPrincipal): JWTPayload {
+  const claims = decodeJwt(token);
+  expect(claims.aud).toBe("https://database.windows.net/");
+  expect(claims.tid).toBe(principal.tenantId);
+  expect(claims.oid).toBe(principal.objectId);
+  expect(claims.exp).toBeGreaterThan(Date.now() / 1000 + 600);
+  if (principal.kind === "user") {
+    expect(claims).toMatchObject({ idtyp: "user", upn: principal.upn });
+  } else {
+    expect(claims).toMatchObject({ idtyp: "app", appid: principal.clientId });
+  }
+  if (principal.kind === "managedIdentity") expect(claims.xms_mirid).toBe(principal.resourceId);
+  return claims;
+}
+
+/** The events as short strings, for order assertions. */
+export function eventLines(events: readonly TokenSourceEvent[]): string[] {
+  return events.map((e) =>
+    e.type === "source-failed"
+      ? `failed ${e.source} ${e.kind}`
+      : e.type === "source-selected"
+        ? `selected ${e.source}`
+        : e.type,
+  );
+}
