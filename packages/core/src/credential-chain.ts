@@ -1,4 +1,4 @@
-import type { AccessToken } from "@azure/core-auth";
+import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import {
   buildCredentialSources,
   type CredentialSourceEntry,
@@ -29,10 +29,14 @@ import { describeFailure, secretFreeError } from "./source-failure.js";
 // An aborted call (options.abortSignal) stops at once and rethrows without recording anything.
 
 export interface CredentialChain {
-  /** A token from the winner, or from the first source that works when there is none (or it failed). */
+  /**
+   * A token from the winner, or from the first source that works when there is none (or it failed).
+   * `rejectedToken`: a token a server refused; a preset-built source that answers with it again
+   * (from its own cache) is rebuilt once and asked again.
+   */
   getToken(
     scope: string,
-    options?: { abortSignal?: AbortSignal },
+    options?: { abortSignal?: AbortSignal; rejectedToken?: string },
   ): Promise<{ token: AccessToken; source: string }>;
   /** Name of the source the last token came from; undefined before the first success or after all failed. */
   readonly activeSource: string | undefined;
@@ -57,8 +61,13 @@ export function createCredentialChain(
   spec: CredentialSpec,
   options: CredentialChainOptions,
 ): CredentialChain {
-  const sources = buildCredentialSources(spec, options.identityOptions);
-  return new StickyCredentialChain(sources, options.emit, options.exclusionInMs ?? DEFAULT_EXCLUSION_IN_MS);
+  const build = () => buildCredentialSources(spec, options.identityOptions);
+  return new StickyCredentialChain(
+    build(),
+    build,
+    options.emit,
+    options.exclusionInMs ?? DEFAULT_EXCLUSION_IN_MS,
+  );
 }
 
 interface Attempt {
@@ -69,6 +78,10 @@ interface Attempt {
 
 class StickyCredentialChain implements CredentialChain {
   readonly #sources: readonly CredentialSourceEntry[];
+  /** Builds the sources anew (fresh credential instances with empty caches), for renewals. */
+  readonly #rebuild: () => readonly CredentialSourceEntry[];
+  /** Renewed credentials, by source; a source not here uses the credential it was built with. */
+  readonly #renewed = new Map<CredentialSourceEntry, TokenCredential>();
   readonly #emit: (event: TokenSourceEvent) => void;
   readonly #exclusionInMs: number;
   /** Source -> time (epoch ms) until which it is left out of walks. */
@@ -79,10 +92,12 @@ class StickyCredentialChain implements CredentialChain {
 
   constructor(
     sources: readonly CredentialSourceEntry[],
+    rebuild: () => readonly CredentialSourceEntry[],
     emit: (event: TokenSourceEvent) => void,
     exclusionInMs: number,
   ) {
     this.#sources = sources;
+    this.#rebuild = rebuild;
     this.#emit = emit;
     this.#exclusionInMs = exclusionInMs;
   }
@@ -93,7 +108,7 @@ class StickyCredentialChain implements CredentialChain {
 
   async getToken(
     scope: string,
-    options: { abortSignal?: AbortSignal } = {},
+    options: { abortSignal?: AbortSignal; rejectedToken?: string } = {},
   ): Promise<{ token: AccessToken; source: string }> {
     const attempt: Attempt = { failures: [], errors: [], tried: new Set() };
     const winner = this.#winner;
@@ -131,17 +146,20 @@ class StickyCredentialChain implements CredentialChain {
   async #try(
     source: CredentialSourceEntry,
     scope: string,
-    options: { abortSignal?: AbortSignal },
+    options: { abortSignal?: AbortSignal; rejectedToken?: string },
     attempt: Attempt,
   ): Promise<AccessToken | undefined> {
     throwIfAborted(options.abortSignal);
     attempt.tried.add(source);
     let error: unknown;
     try {
-      const token = await source.credential.getToken(
-        scope,
-        options.abortSignal ? { abortSignal: options.abortSignal } : {},
-      );
+      const getOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+      let token = await this.#credentialOf(source).getToken(scope, getOptions);
+      if (token && token.token === options.rejectedToken && this.#renew(source)) {
+        // The credential's own cache answered with the token a server refused: a fresh instance
+        // has an empty cache (msal-node caches per instance, except managed identity: process-wide).
+        token = await this.#credentialOf(source).getToken(scope, getOptions);
+      }
       if (token) return token;
       // A TokenCredential may return null: "I have nothing" (DefaultAzureCredential's skipped sources do).
       error = Object.assign(new Error(`${source.name} returned no token`), {
@@ -162,6 +180,18 @@ class StickyCredentialChain implements CredentialChain {
       error: { name: errorName(error), message: failure.message },
     });
     return undefined;
+  }
+
+  #credentialOf(source: CredentialSourceEntry): TokenCredential {
+    return this.#renewed.get(source) ?? source.credential;
+  }
+
+  /** Replaces a preset-built source's credential with a fresh instance; false for user-given credentials. */
+  #renew(source: CredentialSourceEntry): boolean {
+    const fresh = this.#rebuild().find((entry) => entry.name === source.name);
+    if (!fresh || fresh.credential === source.credential) return false;
+    this.#renewed.set(source, fresh.credential);
+    return true;
   }
 
   #select(source: CredentialSourceEntry, token: AccessToken): { token: AccessToken; source: string } {

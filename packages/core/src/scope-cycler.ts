@@ -16,7 +16,14 @@ export interface FetchedToken {
   source: string;
 }
 
-export type FetchToken = (scope: string, options: { abortSignal: AbortSignal }) => Promise<FetchedToken>;
+/**
+ * Fetches a token. `rejectedToken` is the token invalidate() dropped: a source that answers with it
+ * again (a credential's own cache) must be asked for a different one.
+ */
+export type FetchToken = (
+  scope: string,
+  options: { abortSignal: AbortSignal; rejectedToken?: string },
+) => Promise<FetchedToken>;
 
 export interface CycleTiming {
   refreshWindowInMs: number;
@@ -115,6 +122,8 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
   /** Bumped by invalidate(): a fetch from an older generation never fills the cache. */
   let generation = 0;
   let invalidatedSinceLastFetch = false;
+  /** The token invalidate() dropped, until a fetch has replaced it. */
+  let rejectedToken: string | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryAttempt = 0;
   let closed = false;
@@ -180,7 +189,8 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
 
   function callFetch(): Promise<FetchedToken> {
     try {
-      return fetchToken(scope, { abortSignal: aborter.signal });
+      const options = rejectedToken === undefined ? {} : { rejectedToken };
+      return fetchToken(scope, { abortSignal: aborter.signal, ...options });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -210,6 +220,7 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
     if (state.generation === generation && !closed) {
       current = cached;
       retryAttempt = 0;
+      rejectedToken = undefined;
     }
     if (closed) return cached;
     events.emit("token-acquired", () => ({
@@ -304,6 +315,7 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
     invalidate() {
       if (closed) return;
       generation += 1;
+      rejectedToken = current?.accessToken.token ?? rejectedToken;
       current = undefined;
       inFlight = undefined;
       cancelRetry();
