@@ -55,13 +55,19 @@ beforeAll(async () => {
   standIns = await startStandIns({ sql: { engine: null } });
 });
 
+function demoApp() {
+  const app = standIns.demo?.app;
+  if (!app) throw new Error("the stand-ins were started without the demo identities");
+  return app;
+}
+
 afterAll(async () => {
   await standIns?.close();
 });
 
 describe("@entra-sql/core with tedious' token-credential", () => {
   it("opens 20 connections concurrently with one identity-endpoint request", async () => {
-    const app = standIns.demo!.app;
+    const app = demoApp();
     const source = appSource(app.clientId, app.clientSecret ?? "");
     const before = standIns.entra.counters.forIdentity(app.clientId).requests;
     const connections = await Promise.all(
@@ -89,7 +95,7 @@ describe("@entra-sql/core with tedious' token-credential", () => {
   });
 
   it("refuses the token a rogue server asks for, before any credential is called", async () => {
-    const app = standIns.demo!.app;
+    const app = demoApp();
     const source = appSource(app.clientId, app.clientSecret ?? "");
     const refused: TokenSourceEvent[] = [];
     source.on("scope-refused", (event) => refused.push(event));
@@ -126,7 +132,7 @@ describe("@entra-sql/core with tedious' token-credential", () => {
   });
 
   it("logs in with the raw token inline, and invalidate() makes the next login use a new one", async () => {
-    const app = standIns.demo!.app;
+    const app = demoApp();
     const source = appSource(app.clientId, app.clientSecret ?? "");
     const login = async () => {
       const token = await source.getAccessToken(SQL);
@@ -195,7 +201,7 @@ describe("@entra-sql/core with tedious' token-credential", () => {
   });
 
   it("a wrong client secret fails with every source named and a fix, and keeps the secret out", async () => {
-    const app = standIns.demo!.app;
+    const app = demoApp();
     const source = appSource(app.clientId, "Wr0ng~Secret-ForLeakCheck.0123456789abcdef");
     const error = captureError(await source.getAccessToken().catch((e: unknown) => e));
     expect(isTokenAcquisitionError(error)).toBe(true);
@@ -229,7 +235,7 @@ describe("@entra-sql/core with tedious' token-credential", () => {
 
   it("reports a failing background refresh as an event and keeps serving the current token", async () => {
     const { entra } = standIns;
-    const app = standIns.demo!.app;
+    const app = demoApp();
     entra.settings.tokenLifetimeSeconds = 20;
     const events: TokenSourceEvent[] = [];
     // A 20 s token: the 18 s window is capped at 3/4 of the lifetime, so the refresh starts at 5 s
