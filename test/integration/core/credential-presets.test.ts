@@ -14,7 +14,7 @@ import {
   createCertificateAuthority,
   type IssuedCertificate,
 } from "../../support/pki/certificate-authority.js";
-import { eventLines, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
+import { eventLines, expectNothingLeaked, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
 
 // Every non-managed-identity preset against the local Entra ID with real @azure/identity
 // credentials and the fake az/azd on PATH. Environment variables are stubbed per test and restored.
@@ -238,5 +238,11 @@ describe("cli and developer-cli (fake az / azd on PATH)", () => {
     const { chain } = recordingChain("cli");
     const error = (await chain.getToken(SQL_SCOPE).catch((e: unknown) => e)) as TokenAcquisitionError;
     expect(error.failures[0]?.fix).toMatch(/^Install the Azure CLI/);
+  });
+});
+
+describe("no secret leaks", () => {
+  it("no token, JWT segment or secret appears in the chains' events or errors", () => {
+    expectNothingLeaked();
   });
 });

@@ -7,7 +7,7 @@ import {
   SQL_SCOPE,
   startLocalEntra,
 } from "../../support/entra/index.js";
-import { eventLines, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
+import { eventLines, expectNothingLeaked, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
 
 // The "default" preset on a developer's laptop: no managed-identity variables (the chain's
 // ManagedIdentityCredential probes IMDS and is unavailable), the fake az/azd on PATH. Own process:
@@ -147,5 +147,11 @@ describe('"default" preset on a laptop', () => {
       AzureDeveloperCliCredential: expect.stringMatching(/^Install the Azure Developer CLI/),
     });
     expect(chain.activeSource).toBeUndefined();
+  });
+});
+
+describe("no secret leaks", () => {
+  it("no token, JWT segment or secret appears in the chains' events or errors", () => {
+    expectNothingLeaked();
   });
 });

@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { decodeJwt, type JWTPayload } from "jose";
 import { expect, vi } from "vitest";
 import { type CredentialChain, createCredentialChain } from "../../../packages/core/src/credential-chain.js";
@@ -47,17 +48,70 @@ export function stubAzureEnv(values: Record<string, string>, noIdentityImdsHost?
   for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
 }
 
-/** A chain that records its events. */
+// Leak watch: everything the chains of a test file emit or throw is kept as text, with every token
+// they returned and every secret they were given; expectNothingLeaked() (the last test of each
+// file) proves none of the tokens, their JWT segments or the secrets appear in that text.
+const leakWatch = { texts: [] as string[], tokens: new Set<string>(), secrets: new Set<string>() };
+
+function watchText(value: unknown): void {
+  leakWatch.texts.push(
+    inspect(value, { depth: 9, showHidden: true }),
+    JSON.stringify(value) ?? "",
+    String(value),
+  );
+  if (value instanceof Error && value.stack) leakWatch.texts.push(value.stack);
+}
+
+function watchSecretsOf(spec: CredentialSpec): void {
+  for (const item of Array.isArray(spec) ? spec : [spec]) {
+    const secret = (item as { clientSecret?: unknown }).clientSecret;
+    if (typeof secret === "string" && secret !== "") leakWatch.secrets.add(secret);
+  }
+  const fromEnv = process.env.AZURE_CLIENT_SECRET;
+  if (fromEnv) leakWatch.secrets.add(fromEnv);
+}
+
+/** A chain that records its events (and feeds the leak watch with its events, tokens and errors). */
 export function recordingChain(
   spec: CredentialSpec,
   identityOptions?: IdentityOptions,
 ): { chain: CredentialChain; events: TokenSourceEvent[] } {
+  watchSecretsOf(spec);
   const events: TokenSourceEvent[] = [];
-  const chain = createCredentialChain(spec, {
+  const inner = createCredentialChain(spec, {
     ...(identityOptions ? { identityOptions } : {}),
-    emit: (event) => events.push(event),
+    emit: (event) => {
+      events.push(event);
+      watchText(event);
+    },
   });
+  const chain: CredentialChain = {
+    get activeSource() {
+      return inner.activeSource;
+    },
+    async getToken(scope, options) {
+      try {
+        const result = await inner.getToken(scope, options);
+        leakWatch.tokens.add(result.token.token);
+        return result;
+      } catch (error) {
+        watchText(error);
+        throw error;
+      }
+    },
+  };
   return { chain, events };
+}
+
+/** Asserts that no token, JWT segment or secret the file's chains saw appears in their events or errors. */
+export function expectNothingLeaked(): void {
+  expect(leakWatch.texts.length).toBeGreaterThan(0);
+  const haystack = leakWatch.texts.join("\n");
+  for (const token of leakWatch.tokens) {
+    expect(haystack).not.toContain(token);
+    for (const segment of token.split(".")) expect(haystack).not.toContain(segment);
+  }
+  for (const secret of leakWatch.secrets) expect(haystack).not.toContain(secret);
 }
 
 /** Decodes the token and checks the claims that say whose token it is (Entra v1, Azure SQL audience). */

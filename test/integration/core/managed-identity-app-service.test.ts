@@ -7,7 +7,7 @@ import {
   SQL_SCOPE,
   startLocalEntra,
 } from "../../support/entra/index.js";
-import { eventLines, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
+import { eventLines, expectNothingLeaked, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
 
 // Managed identity on the App Service protocol (IDENTITY_ENDPOINT + IDENTITY_HEADER): the
 // "managed-identity" preset, and the "default" preset choosing it in "production" by the
@@ -100,5 +100,11 @@ describe('"default" preset in production', () => {
     } finally {
       vi.stubEnv("AZURE_CLIENT_ID", undefined);
     }
+  });
+});
+
+describe("no secret leaks", () => {
+  it("no token, JWT segment or secret appears in the chains' events or errors", () => {
+    expectNothingLeaked();
   });
 });

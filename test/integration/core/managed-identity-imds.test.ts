@@ -5,7 +5,7 @@ import {
   SQL_SCOPE,
   startLocalEntra,
 } from "../../support/entra/index.js";
-import { eventLines, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
+import { eventLines, expectNothingLeaked, expectTokenOf, recordingChain, stubAzureEnv } from "./helpers.js";
 
 // Managed identity over IMDS (a VM; AZURE_POD_IDENTITY_AUTHORITY_HOST points msal-node at the local
 // endpoint and skips the IMDS probe). Own process, see managed-identity-app-service.test.ts.
@@ -60,5 +60,11 @@ describe('"default" preset on a VM', () => {
       "failed WorkloadIdentityCredential unavailable",
       "selected ManagedIdentityCredential",
     ]);
+  });
+});
+
+describe("no secret leaks", () => {
+  it("no token, JWT segment or secret appears in the chains' events or errors", () => {
+    expectNothingLeaked();
   });
 });
