@@ -1,0 +1,191 @@
+import { type ConnectionStamp, isLoginTokenRejected, resolveScope, type TokenSource } from "@entra-sql/core";
+import {
+  ConnectionFailedError,
+  createUserStatementFor,
+  firstMessage,
+  identityOf,
+  TokenLoginRejectedError,
+} from "./errors.js";
+import { emitter } from "./events.js";
+import type { MssqlPoolConstructor, TediousConfig, TediousConnection } from "./mssql-driver.js";
+import type { ResolvedOptions } from "./options.js";
+import { checkPoolConfig, type PoolValidate } from "./pool-config.js";
+
+// The ConnectionPool subclass. It overrides four hooks of mssql's tedious pool
+// (mssql lib/tedious/connection-pool.js and lib/base/connection-pool.js, v11 and v12):
+// - `_config()`: the tedious config of ONE new connection; we put this login's authentication in it;
+// - `_poolCreate()`: token first (inline), login, stamp; one retry with a fresh token on 18456;
+// - `_poolValidate(connection)`: tarn's `validate`, run on every acquire: retire by age or token first,
+//   then mssql's own check, then the user's `pool.validate` (mssql would let that one replace its own);
+// - `release(connection)`: a connection past its retire time is closed as it comes back, never in use.
+// These are underscore methods, not documented API: mssql-driver.ts checks they exist when the module
+// is handed in, and the integration tests run against the real mssql.
+
+/** What one login used, recorded for the stamp, the retry and the error. */
+interface LoginToken {
+  token: string | undefined;
+  expiresOnTimestamp: number | undefined;
+  scope: string | undefined;
+}
+
+export function createPoolClass(Base: MssqlPoolConstructor, options: ResolvedOptions): MssqlPoolConstructor {
+  const { tokenSource, tokenMode, lifetime } = options;
+  const emit = emitter(options.onEvent);
+
+  class EntraConnectionPool extends Base {
+    #scope: string | undefined;
+    #userValidate: PoolValidate | undefined;
+    #pendingAuthentication: TediousConfig["authentication"] | undefined;
+    readonly #stamps = new WeakMap<object, ConnectionStamp>();
+    readonly #retired = new WeakSet<object>();
+
+    constructor(config: unknown, callback?: unknown) {
+      super(config, callback);
+      const userValidate = checkPoolConfig(this.config);
+      if (userValidate !== undefined && this.config.pool !== undefined) {
+        // Taken out so that mssql's tarn options keep `validate: this._poolValidate`, which composes it.
+        const { validate: _taken, ...pool } = this.config.pool;
+        this.config.pool = pool;
+      }
+      this.#userValidate = userValidate;
+      this.#scope =
+        tokenMode === "inline" ? resolveScope({ server: this.config.server, scope: options.scope }) : undefined;
+    }
+
+    override _config(): TediousConfig {
+      const config = super._config();
+      const authentication = this.#pendingAuthentication;
+      if (authentication === undefined) {
+        throw new Error("@entra-sql/mssql: _config() called outside a login; mssql's pool changed its internals");
+      }
+      return { ...config, authentication };
+    }
+
+    override async _poolCreate(): Promise<TediousConnection> {
+      const startedAt = Date.now();
+      const first = newLoginToken();
+      try {
+        return await this.#login(first, startedAt, 1);
+      } catch (error) {
+        const verdict = isLoginTokenRejected(error);
+        if (verdict === false) throw this.#readable(error);
+        const scope = first.scope ?? this.#scope;
+        tokenSource.invalidate(scope);
+        emit(() => ({ type: "login-retried", verdict, scope }));
+        const second = newLoginToken();
+        try {
+          return await this.#login(second, startedAt, 2);
+        } catch (secondError) {
+          if (isLoginTokenRejected(secondError) === false) throw this.#readable(secondError);
+          const identity = identityOf(second.token ?? first.token);
+          throw new TokenLoginRejectedError(
+            identity,
+            createUserStatementFor(identity),
+            this.config.server,
+            this.config.database ?? this.config.options?.database,
+            { cause: secondError },
+          );
+        }
+      }
+    }
+
+    async #login(used: LoginToken, startedAt: number, attempt: 1 | 2): Promise<TediousConnection> {
+      if (tokenMode === "inline") {
+        const details = await tokenSource.getTokenDetails(this.#scope);
+        Object.assign(used, {
+          token: details.token,
+          expiresOnTimestamp: details.expiresOnTimestamp,
+          scope: details.scope,
+        });
+        this.#pendingAuthentication = {
+          type: "azure-active-directory-access-token",
+          options: { token: details.token },
+        };
+      } else {
+        // One credential object per login, so the token this connection logged in with is known.
+        const credential = {
+          getToken: async (...args: Parameters<TokenSource["getToken"]>) => {
+            const [scopes] = args;
+            const token = await tokenSource.getToken(...args);
+            used.token = token.token;
+            used.expiresOnTimestamp = token.expiresOnTimestamp;
+            used.scope = Array.isArray(scopes) ? scopes[0] : scopes;
+            return token;
+          },
+        };
+        this.#pendingAuthentication = { type: "token-credential", options: { credential } };
+      }
+      let created: Promise<TediousConnection>;
+      try {
+        // mssql calls _config() synchronously inside _poolCreate(), before any await.
+        created = super._poolCreate();
+      } finally {
+        this.#pendingAuthentication = undefined;
+      }
+      const connection = await created;
+      const stamp = lifetime.stamp({
+        ...(used.expiresOnTimestamp === undefined ? {} : { tokenExpiresOnTimestamp: used.expiresOnTimestamp }),
+      });
+      this.#stamps.set(connection, stamp);
+      emit(() => ({
+        type: "connection-opened",
+        tokenMode,
+        scope: used.scope,
+        tokenExpiresOnTimestamp: used.expiresOnTimestamp,
+        retireAt: stamp.retireAt,
+        durationInMs: Date.now() - startedAt,
+        attempt,
+      }));
+      return connection;
+    }
+
+    override _poolValidate(connection: TediousConnection): boolean | Promise<boolean> {
+      if (this.#retired.has(connection) || this.#shouldRetire(connection, "acquire")) return false;
+      const base = super._poolValidate(connection);
+      const userValidate = this.#userValidate;
+      if (userValidate === undefined) return base;
+      if (base === false) return false;
+      if (base === true) return userValidate(connection);
+      return Promise.resolve(base).then((ok) => ok && userValidate(connection));
+    }
+
+    override release(connection: TediousConnection): this {
+      const retire = !this.#retired.has(connection) && this.#shouldRetire(connection, "release");
+      if (retire) this.#retired.add(connection);
+      super.release(connection);
+      // Back in the pool's free list and marked retired: validation refuses it and tarn destroys it
+      // on the next acquire or idle reap; closing it now ends the session at once.
+      if (retire && connection.closed !== true) connection.close();
+      return this;
+    }
+
+    #shouldRetire(connection: TediousConnection, at: "acquire" | "release"): boolean {
+      const stamp = this.#stamps.get(connection);
+      if (stamp === undefined || lifetime.isUsable(stamp)) return false;
+      this.#retired.add(connection);
+      const reason = lifetime.retireReason(stamp);
+      if (reason !== undefined) {
+        emit(() => ({ type: "connection-retired", reason, at, ageInMs: Date.now() - stamp.bornAt }));
+      }
+      return true;
+    }
+
+    /** mssql's ConnectionError keeps tedious' empty AggregateError message; give it one. */
+    #readable(error: unknown): unknown {
+      if (!(error instanceof Error) || error.message.trim() !== "") return error;
+      const code = (error as { code?: unknown }).code;
+      return new ConnectionFailedError(
+        this.config.server,
+        firstMessage(error) ?? `the driver gave no message${typeof code === "string" ? ` (code ${code})` : ""}`,
+        typeof code === "string" ? code : undefined,
+        { cause: error },
+      );
+    }
+  }
+  Object.defineProperty(EntraConnectionPool, "name", { value: "EntraConnectionPool" });
+  return EntraConnectionPool;
+}
+
+function newLoginToken(): LoginToken {
+  return { token: undefined, expiresOnTimestamp: undefined, scope: undefined };
+}

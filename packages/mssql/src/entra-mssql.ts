@@ -1,0 +1,55 @@
+import type { TokenSource } from "@entra-sql/core";
+import { createPoolClass } from "./entra-connection-pool.js";
+import { type MssqlModule, poolConstructorOf } from "./mssql-driver.js";
+import { type EntraMssqlOptions, resolveOptions } from "./options.js";
+
+// The entry points: an mssql-compatible module (ORMs take it as their `driver`) and a pool factory.
+
+/** What createEntraMssql adds to the mssql module it returns. */
+export interface EntraMssqlExtras {
+  /** The token source every pool of this module logs in with. Close it when the app shuts down. */
+  readonly tokenSource: TokenSource;
+}
+
+/**
+ * The `mssql` module with `ConnectionPool` replaced by a subclass whose connections log in with
+ * Entra ID tokens and retire before their token expires. Everything else is mssql's own
+ * (`sql.Int`, `sql.Request`, `sql.Transaction`, ...). `connect(config)` returns a new connected
+ * pool of this module (mssql's global pool helpers such as `sql.query` are not routed through it).
+ * Options are validated here.
+ * @example
+ * import mssql from "mssql";
+ * const sql = createEntraMssql(mssql, { tokenSource: { credential: "managed-identity" } });
+ * const pool = await new sql.ConnectionPool({ server: "myserver.database.windows.net", database: "app" }).connect();
+ */
+export function createEntraMssql<M extends MssqlModule>(mssql: M, options?: EntraMssqlOptions): M & EntraMssqlExtras {
+  const Base = poolConstructorOf(mssql);
+  const resolved = resolveOptions(options);
+  const ConnectionPool = createPoolClass(Base, resolved);
+  const connect = (config: unknown) => {
+    const pool = new ConnectionPool(config) as unknown as { connect(): Promise<unknown> };
+    return pool.connect();
+  };
+  return {
+    ...mssql,
+    ConnectionPool,
+    connect,
+    tokenSource: resolved.tokenSource,
+  } as unknown as M & EntraMssqlExtras;
+}
+
+/**
+ * A single pool, for plain mssql users: `createEntraMssql(mssql, options)` then
+ * `new ConnectionPool(config)`. Call `.connect()` on it.
+ * @example
+ * const pool = await createEntraConnectionPool(mssql, config, { scope: "https://database.windows.net/.default" }).connect();
+ */
+export function createEntraConnectionPool<M extends MssqlModule>(
+  mssql: M,
+  config: Record<string, unknown> | string,
+  options?: EntraMssqlOptions,
+): InstanceType<M["ConnectionPool"]> {
+  const { ConnectionPool } = createEntraMssql(mssql, options);
+  const Pool = ConnectionPool as unknown as new (config: unknown) => InstanceType<M["ConnectionPool"]>;
+  return new Pool(config);
+}
