@@ -49,14 +49,18 @@ export function createPoolClass(Base: MssqlPoolConstructor, options: ResolvedOpt
       }
       this.#userValidate = userValidate;
       this.#scope =
-        tokenMode === "inline" ? resolveScope({ server: this.config.server, scope: options.scope }) : undefined;
+        tokenMode === "inline"
+          ? resolveScope({ server: this.config.server, scope: options.scope })
+          : undefined;
     }
 
     override _config(): TediousConfig {
       const config = super._config();
       const authentication = this.#pendingAuthentication;
       if (authentication === undefined) {
-        throw new Error("@entra-sql/mssql: _config() called outside a login; mssql's pool changed its internals");
+        throw new Error(
+          "@entra-sql/mssql: _config() called outside a login; mssql's pool changed its internals",
+        );
       }
       return { ...config, authentication };
     }
@@ -124,7 +128,9 @@ export function createPoolClass(Base: MssqlPoolConstructor, options: ResolvedOpt
       }
       const connection = await created;
       const stamp = lifetime.stamp({
-        ...(used.expiresOnTimestamp === undefined ? {} : { tokenExpiresOnTimestamp: used.expiresOnTimestamp }),
+        ...(used.expiresOnTimestamp === undefined
+          ? {}
+          : { tokenExpiresOnTimestamp: used.expiresOnTimestamp }),
       });
       this.#stamps.set(connection, stamp);
       emit(() => ({
@@ -176,7 +182,8 @@ export function createPoolClass(Base: MssqlPoolConstructor, options: ResolvedOpt
       const code = (error as { code?: unknown }).code;
       return new ConnectionFailedError(
         this.config.server,
-        firstMessage(error) ?? `the driver gave no message${typeof code === "string" ? ` (code ${code})` : ""}`,
+        firstMessage(error) ??
+          `the driver gave no message${typeof code === "string" ? ` (code ${code})` : ""}`,
         typeof code === "string" ? code : undefined,
         { cause: error },
       );

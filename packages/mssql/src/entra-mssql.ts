@@ -22,7 +22,10 @@ export interface EntraMssqlExtras {
  * const sql = createEntraMssql(mssql, { tokenSource: { credential: "managed-identity" } });
  * const pool = await new sql.ConnectionPool({ server: "myserver.database.windows.net", database: "app" }).connect();
  */
-export function createEntraMssql<M extends MssqlModule>(mssql: M, options?: EntraMssqlOptions): M & EntraMssqlExtras {
+export function createEntraMssql<M extends MssqlModule>(
+  mssql: M,
+  options?: EntraMssqlOptions,
+): M & EntraMssqlExtras {
   const Base = poolConstructorOf(mssql);
   const resolved = resolveOptions(options);
   const ConnectionPool = createPoolClass(Base, resolved);
@@ -46,7 +49,7 @@ export function createEntraMssql<M extends MssqlModule>(mssql: M, options?: Entr
  */
 export function createEntraConnectionPool<M extends MssqlModule>(
   mssql: M,
-  config: Record<string, unknown> | string,
+  config: object | string,
   options?: EntraMssqlOptions,
 ): InstanceType<M["ConnectionPool"]> {
   const { ConnectionPool } = createEntraMssql(mssql, options);

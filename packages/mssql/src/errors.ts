@@ -2,6 +2,7 @@ import {
   createUserStatement,
   describeToken,
   EntraSqlError,
+  isEntraSqlError,
   type TokenIdentity,
 } from "@entra-sql/core";
 
@@ -91,20 +92,28 @@ function rejectedMessage(
   return lines.join("\n");
 }
 
-/** The first non-empty message in an error graph (mssql wraps tedious' error in `originalError`). */
+/**
+ * The most telling message in an error graph (mssql wraps tedious' error in `originalError`; tedious
+ * puts a credential's error second in an `AggregateError`): an @entra-sql error's message if there is
+ * one (a refused scope, a failed token fetch), else the first non-empty message.
+ */
 export function firstMessage(error: unknown): string | undefined {
   const queue: unknown[] = [error];
   const seen = new Set<object>();
+  let first: string | undefined;
   while (queue.length > 0 && seen.size < 32) {
     const item = queue.shift();
     if (typeof item !== "object" || item === null || seen.has(item)) continue;
     seen.add(item);
     const record = item as { message?: unknown; originalError?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof record.message === "string" && record.message.trim() !== "") return record.message;
+    if (typeof record.message === "string" && record.message.trim() !== "") {
+      if (isEntraSqlError(item)) return record.message;
+      first ??= record.message;
+    }
     queue.push(record.originalError, record.cause);
     if (Array.isArray(record.errors)) queue.push(...record.errors);
   }
-  return undefined;
+  return first;
 }
 
 const hasName = (error: unknown, name: string): boolean =>

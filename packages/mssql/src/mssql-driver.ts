@@ -49,7 +49,8 @@ const HOOKS = ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "relea
 
 /** Checks that `mssql` is node-mssql with the tedious driver, whose pool hooks this package overrides. */
 export function poolConstructorOf(mssql: unknown): MssqlPoolConstructor {
-  const expected = 'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
+  const expected =
+    'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
   if ((typeof mssql !== "object" && typeof mssql !== "function") || mssql === null) {
     throw invalidOption("mssql", describeValue(mssql), expected);
   }

@@ -94,7 +94,11 @@ const TOKEN_MODES: readonly TokenMode[] = ["inline", "token-credential"];
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidOption("options", describeValue(options), "an object of @entra-sql/mssql options, or nothing");
+    throw invalidOption(
+      "options",
+      describeValue(options),
+      "an object of @entra-sql/mssql options, or nothing",
+    );
   }
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(KNOWN_OPTIONS, key)) {
@@ -110,7 +114,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const scope = given.scope;
   if (scope !== undefined) {
     if (typeof scope !== "string" || scope.trim() === "") {
-      throw invalidOption("scope", describeValue(scope), 'a token scope, e.g. "https://database.windows.net/.default"');
+      throw invalidOption(
+        "scope",
+        describeValue(scope),
+        'a token scope, e.g. "https://database.windows.net/.default"',
+      );
     }
     if (tokenMode === "token-credential") {
       throw invalidOption(
@@ -175,4 +183,3 @@ function resolveTokenSource(value: unknown): { tokenSource: TokenSource; ownsTok
     throw error;
   }
 }
-

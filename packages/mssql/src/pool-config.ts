@@ -45,7 +45,11 @@ export type PoolValidate = (connection: unknown) => boolean | Promise<boolean>;
  */
 export function checkPoolConfig(config: Record<string, unknown>): PoolValidate | undefined {
   if (typeof config.server !== "string" || config.server.trim() === "") {
-    throw invalidOption("config.server", describeValue(config.server), 'the SQL server host, e.g. "myserver.database.windows.net"');
+    throw invalidOption(
+      "config.server",
+      describeValue(config.server),
+      'the SQL server host, e.g. "myserver.database.windows.net"',
+    );
   }
   for (const key of AUTHENTICATION_KEYS) {
     const value = config[key];
@@ -59,13 +63,21 @@ export function checkPoolConfig(config: Record<string, unknown>): PoolValidate |
   const pool = config.pool;
   if (pool === undefined || pool === null) return undefined;
   if (typeof pool !== "object" || Array.isArray(pool)) {
-    throw invalidOption("config.pool", describeValue(pool), "an object of pool options (min, max, idleTimeoutMillis, ...)");
+    throw invalidOption(
+      "config.pool",
+      describeValue(pool),
+      "an object of pool options (min, max, idleTimeoutMillis, ...)",
+    );
   }
   const given = pool as Record<string, unknown>;
   for (const key of Object.keys(given)) {
     if (given[key] === undefined) continue;
     if (OWNED_POOL_KEYS.includes(key)) {
-      throw invalidOption(`config.pool.${key}`, "set", "nothing: mssql and @entra-sql/mssql create and destroy connections");
+      throw invalidOption(
+        `config.pool.${key}`,
+        "set",
+        "nothing: mssql and @entra-sql/mssql create and destroy connections",
+      );
     }
     if (!(POOL_KEYS as readonly string[]).includes(key)) {
       throw invalidOption(`config.pool.${key}`, "not a pool option", `one of ${POOL_KEYS.join(", ")}`);

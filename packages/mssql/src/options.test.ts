@@ -1,0 +1,160 @@
+import { createTokenSource, isInvalidOptionError, type TokenSource } from "@entra-sql/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createEntraMssql } from "./entra-mssql.js";
+import { DEFAULTS, resolveOptions } from "./options.js";
+import { checkPoolConfig } from "./pool-config.js";
+
+// Option and pool-config validation, against a hand-written fake of mssql's pool (the real one is
+// exercised by test/integration/mssql).
+
+class FakePool {
+  config: Record<string, unknown>;
+  constructor(config: Record<string, unknown>) {
+    this.config = config;
+  }
+  _config() {
+    return { server: String(this.config.server) };
+  }
+  async _poolCreate() {
+    return { close() {} };
+  }
+  _poolValidate() {
+    return true;
+  }
+  async _poolDestroy() {}
+  release() {
+    return this;
+  }
+}
+const fakeMssql = { ConnectionPool: FakePool, Int: "Int" };
+
+const sources: TokenSource[] = [];
+function tokenSource(): TokenSource {
+  const source = createTokenSource({ credential: { getToken: async () => null } });
+  sources.push(source);
+  return source;
+}
+afterEach(() => {
+  for (const source of sources.splice(0)) source.close();
+});
+
+function invalid(run: () => unknown): { option: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    expect(isInvalidOptionError(error)).toBe(true);
+    const { option, message } = error as { option: string; message: string };
+    expect(message).toMatch(/^@entra-sql\/mssql: option "/);
+    return { option, message };
+  }
+  throw new Error("expected an InvalidOptionError");
+}
+
+describe("createEntraMssql options", () => {
+  it("applies the defaults", () => {
+    const resolved = resolveOptions({ tokenSource: tokenSource() });
+    expect(resolved.tokenMode).toBe("inline");
+    expect(resolved.lifetime.settings).toMatchObject({
+      maxAgeInMs: DEFAULTS.maxAgeInMs,
+      maxAgeJitterRatio: 0.025,
+      tokenExpiryMarginInMs: 60_000,
+    });
+    expect(DEFAULTS.maxAgeInMs).toBe(30 * 60_000);
+  });
+
+  it("rejects unknown keys, naming them and the known ones", () => {
+    const { option, message } = invalid(() => createEntraMssql(fakeMssql, { maxAgeMs: 5 } as never));
+    expect(option).toBe("maxAgeMs");
+    expect(message).toContain("maxAgeInMs");
+  });
+
+  it.each([
+    [{ tokenMode: "password" }, "tokenMode", '"password"'],
+    [{ scope: "" }, "scope", '""'],
+    [
+      { tokenMode: "token-credential", scope: "https://database.windows.net/.default" },
+      "scope",
+      "token-credential",
+    ],
+    [{ maxAgeInMs: 0 }, "maxAgeInMs", "0"],
+    [{ maxAgeInMs: -1 }, "maxAgeInMs", "-1"],
+    [{ maxAgeJitterRatio: 0.7 }, "maxAgeJitterRatio", "0.7"],
+    [{ tokenExpiryMarginInMs: Number.NaN }, "tokenExpiryMarginInMs", "NaN"],
+    [{ onEvent: "log" }, "onEvent", '"log"'],
+    [{ tokenSource: "default" }, "tokenSource", '"default"'],
+    [{ tokenSource: { getToken: async () => null } }, "tokenSource", "createTokenSource"],
+    [{ tokenSource: { refreshWindowInMs: -5 } }, "tokenSource.refreshWindowInMs", "-5"],
+  ])("rejects %o naming %s", (options, expectedOption, inMessage) => {
+    const { option, message } = invalid(() => createEntraMssql(fakeMssql, options as never));
+    expect(option).toBe(expectedOption);
+    expect(message).toContain(inMessage);
+  });
+
+  it("accepts a TokenSource, or token source options and creates one", () => {
+    const source = tokenSource();
+    expect(createEntraMssql(fakeMssql, { tokenSource: source }).tokenSource).toBe(source);
+    const created = createEntraMssql(fakeMssql, { tokenSource: { credential: "cli" }, maxAgeInMs: null });
+    sources.push(created.tokenSource);
+    expect(created.tokenSource.defaultScope).toBe("https://database.windows.net/.default");
+  });
+
+  it("rejects a module that is not node-mssql with its tedious pool", () => {
+    expect(invalid(() => createEntraMssql({} as never)).option).toBe("mssql");
+    const noHooks = { ConnectionPool: class {} };
+    expect(invalid(() => createEntraMssql(noHooks)).message).toContain("_poolCreate");
+  });
+
+  it("returns the module with ConnectionPool replaced and everything else kept", () => {
+    const sql = createEntraMssql(fakeMssql, {
+      tokenSource: tokenSource(),
+      scope: "https://database.windows.net/.default",
+    });
+    expect(sql.Int).toBe("Int");
+    expect(sql.ConnectionPool).not.toBe(FakePool);
+    expect(sql.ConnectionPool.name).toBe("EntraConnectionPool");
+    expect(new sql.ConnectionPool({ server: "x.database.windows.net" })).toBeInstanceOf(FakePool);
+  });
+});
+
+describe("pool config", () => {
+  const base = { server: "myserver.database.windows.net" };
+
+  it.each([
+    [{ pool: { maxConnections: 5 } }, "config.pool.maxConnections"],
+    [{ pool: { max: 0 } }, "config.pool.max"],
+    [{ pool: { min: 1.5 } }, "config.pool.min"],
+    [{ pool: { min: 4, max: 2 } }, "config.pool.min"],
+    [{ pool: { idleTimeoutMillis: -1 } }, "config.pool.idleTimeoutMillis"],
+    [{ pool: { destroy: () => undefined } }, "config.pool.destroy"],
+    [{ pool: { validate: true } }, "config.pool.validate"],
+    [{ pool: [] }, "config.pool"],
+    [{ password: "p" }, "config.password"],
+    [{ authentication: { type: "default" } }, "config.authentication"],
+    [{ server: "" }, "config.server"],
+  ])("rejects %o naming %s", (config, expectedOption) => {
+    expect(invalid(() => checkPoolConfig({ ...base, ...config })).option).toBe(expectedOption);
+  });
+
+  it("accepts tarn's options and hands back the user's validate", () => {
+    const validate = () => true;
+    expect(checkPoolConfig({ ...base, pool: { min: 0, max: 4, idleTimeoutMillis: 1000, validate } })).toBe(
+      validate,
+    );
+    expect(checkPoolConfig({ ...base, user: undefined, pool: { max: undefined } })).toBeUndefined();
+  });
+
+  it("validates the config when a pool is created, and a host with no known cloud needs a scope", () => {
+    const sql = createEntraMssql(fakeMssql, { tokenSource: tokenSource() });
+    expect(invalid(() => new sql.ConnectionPool({ ...base, pool: { maxx: 1 } })).option).toBe(
+      "config.pool.maxx",
+    );
+    expect(() => new sql.ConnectionPool({ server: "sql.contoso.internal" })).toThrow(
+      /cannot tell the token scope/,
+    );
+    const credentialMode = createEntraMssql(fakeMssql, {
+      tokenSource: tokenSource(),
+      tokenMode: "token-credential",
+    });
+    expect(() => new credentialMode.ConnectionPool({ server: "sql.contoso.internal" })).not.toThrow();
+  });
+});
