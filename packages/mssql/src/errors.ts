@@ -45,6 +45,39 @@ export class ConnectionFailedError extends EntraSqlError {
 export const isConnectionFailedError = (error: unknown): error is ConnectionFailedError =>
   hasName(error, "ConnectionFailedError");
 
+/**
+ * A statement was refused with error 37396 ("access token is expired") on a connection held by a
+ * transaction (or a prepared statement), or refused again after its one retry. The server did not run
+ * it; inside a transaction, nothing of the transaction was committed. The connection is destroyed
+ * (never returned to the pool's use): roll back (which releases it) and run the whole transaction
+ * again from the application. `cause` is the driver's error.
+ */
+export class SessionTokenExpiredError extends EntraSqlError {
+  override name = "SessionTokenExpiredError";
+  /** Error 37396. */
+  readonly number = 37396;
+  constructor(
+    /** `"transaction"`: refused inside a transaction (or prepared statement); `"retry"`: refused again on a fresh connection. */
+    readonly during: "transaction" | "retry",
+    options: { cause: unknown },
+  ) {
+    super(
+      during === "transaction"
+        ? "@entra-sql/mssql: the server refused a statement inside a transaction because the login token of its " +
+            "session expired (error 37396, e.g. after the server revalidated open sessions). The statement was not " +
+            "executed and the transaction was NOT committed: roll it back (its connection is then destroyed, not " +
+            "reused) and run the whole transaction again; new connections log in with a fresh token."
+        : "@entra-sql/mssql: the server refused a statement because the login token of its session expired " +
+            "(error 37396), and refused it again after one retry on a freshly logged-in connection. The statement " +
+            "was not executed. Check the token source (clock skew, token lifetime) and the identity's access.",
+      options,
+    );
+  }
+}
+
+export const isSessionTokenExpiredError = (error: unknown): error is SessionTokenExpiredError =>
+  hasName(error, "SessionTokenExpiredError");
+
 /** Describes a token's principal without failing: `undefined` for an unreadable token. */
 export function identityOf(token: string | undefined): TokenIdentity | undefined {
   if (token === undefined) return undefined;

@@ -20,10 +20,22 @@ export type EntraMssqlEvent =
     }
   | {
       type: "connection-retired";
-      reason: RetireReason;
-      /** Checked when the pool was about to hand it out, or when it came back. */
-      at: "acquire" | "release";
+      /**
+       * `max-age` / `token-expiry`: the lifetime bound; `session-token-expired`: a statement on it was
+       * refused with 37396 (`at: "statement"`), or it logged in no later than one that was, or before a
+       * retry's 37396 (`at: "acquire"` / `"release"`).
+       */
+      reason: RetireReason | "session-token-expired";
+      /** Checked when the pool was about to hand it out, or when it came back; or a statement was refused. */
+      at: "acquire" | "release" | "statement";
       ageInMs: number;
+    }
+  | {
+      /** A statement refused with 37396 outside a transaction runs again on a freshly logged-in connection. */
+      type: "statement-retried";
+      reason: "session-token-expired";
+      /** `begin`: a refused BEGIN TRANSACTION (nothing had run yet). */
+      method: "query" | "batch" | "execute" | "begin";
     }
   | {
       type: "login-retried";

@@ -4,7 +4,9 @@ export { createEntraConnectionPool, createEntraMssql, type EntraMssqlExtras } fr
 export {
   ConnectionFailedError,
   isConnectionFailedError,
+  isSessionTokenExpiredError,
   isTokenLoginRejectedError,
+  SessionTokenExpiredError,
   TokenLoginRejectedError,
 } from "./errors.js";
 export type { EntraMssqlEvent, EntraMssqlEventType } from "./events.js";

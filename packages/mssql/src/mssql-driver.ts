@@ -8,6 +8,8 @@ import { describeValue, invalidOption } from "./invalid-option.js";
 export interface TediousConnection {
   readonly closed?: boolean;
   close(): void;
+  /** tedious' EventEmitter `on` (`errorMessage` carries the server's error number). */
+  on?(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 /** The tedious config mssql builds for one connection (`_config()`). */
@@ -36,6 +38,15 @@ export interface MssqlPoolInternals {
   _poolValidate(connection: TediousConnection): boolean | Promise<boolean>;
   _poolDestroy(connection: TediousConnection): Promise<void>;
   release(connection: TediousConnection): unknown;
+  /** mssql's acquire: a promise of a connection, or `this` when given a callback. */
+  acquire(
+    requester: object,
+    callback?: (error: unknown, connection?: TediousConnection, config?: unknown) => void,
+  ): unknown;
+  request(...args: unknown[]): unknown;
+  transaction(...args: unknown[]): unknown;
+  query(...args: unknown[]): unknown;
+  batch(...args: unknown[]): unknown;
 }
 
 export type MssqlPoolConstructor = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
@@ -43,6 +54,8 @@ export type MssqlPoolConstructor = new (config: unknown, callback?: unknown) => 
 /** What createEntraMssql needs from the module it is given: `require("mssql")` / `import * as mssql`. */
 export interface MssqlModule {
   ConnectionPool: abstract new (...args: never[]) => unknown;
+  Request?: abstract new (...args: never[]) => unknown;
+  Transaction?: abstract new (...args: never[]) => unknown;
 }
 
 const HOOKS = ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "release"] as const;

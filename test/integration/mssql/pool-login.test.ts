@@ -70,17 +70,26 @@ describe.each([
 });
 
 describe("the module object", () => {
-  it("re-exports mssql and replaces only ConnectionPool (and connect)", async () => {
+  it("re-exports mssql and replaces only ConnectionPool, Request, Transaction (and connect)", async () => {
     const tokenSource = demoAppTokenSource(standIns);
     const sql = createEntraMssql(mssql, { tokenSource, scope: SQL_SCOPE });
     expect(sql.ConnectionPool).not.toBe(mssql.ConnectionPool);
     expect(new sql.ConnectionPool(mssqlConfig(standIns))).toBeInstanceOf(mssql.ConnectionPool);
     expect(sql.Int).toBe(mssql.Int);
-    expect(sql.Request).toBe(mssql.Request);
+    expect(sql.PreparedStatement).toBe(mssql.PreparedStatement);
+    // Subclasses that handle error 37396 (session-token-expired.test.ts), used by the pool too.
+    expect(sql.Request).not.toBe(mssql.Request);
+    expect(Object.getPrototypeOf(sql.Request)).toBe(mssql.Request);
+    expect(Object.getPrototypeOf(sql.Transaction)).toBe(mssql.Transaction);
     expect(sql.tokenSource).toBe(tokenSource);
     const pool = await sql.connect(mssqlConfig(standIns));
     try {
+      expect(pool.request()).toBeInstanceOf(sql.Request);
+      expect(pool.transaction()).toBeInstanceOf(sql.Transaction);
+      expect(new sql.Transaction(pool).request()).toBeInstanceOf(sql.Request);
       expect((await pool.request().query("SELECT 1 AS one")).recordset).toEqual([{ one: 1 }]);
+      expect((await pool.query`SELECT ${2} AS two`).recordset).toEqual([{ two: 2 }]);
+      expect((await pool.batch("SELECT 3 AS three")).recordset).toEqual([{ three: 3 }]);
     } finally {
       await pool.close();
       tokenSource.close();
