@@ -23,7 +23,9 @@ describe("pnpm demo:typeorm", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/failed queries\s+0\n/);
     expect(stdout).toMatch(/expired tokens presented\s+0\n/);
-    expect(stdout).toMatch(/connection opened with token 2/);
+    // At least one rotation: a second token was fetched during the run (which connection first logs
+    // in with it depends on timing: a connection opened during the refresh still gets token 1).
+    expect(Number(/tokens fetched\s+(\d+)/.exec(stdout)?.[1])).toBeGreaterThanOrEqual(2);
     expect(stdout).toMatch(/connection retired at age/);
   }, 100_000);
 });
