@@ -21,13 +21,29 @@ export class InvalidOptionError extends EntraSqlError {
   constructor(
     /** Dotted path of the option, e.g. `refreshWindowInMs` or `credential[1]`. */
     readonly option: string,
-    /** A printable, secret-free rendering of the bad value. */
+    /** A printable, secret-free rendering of the bad value (see {@link describeOptionValue}). */
     readonly value: string,
     /** What a valid value looks like. */
     readonly expected: string,
+    /** `packageName`: the package the option belongs to (the adapters pass theirs). Default core. */
+    options?: { packageName?: string; cause?: unknown },
   ) {
-    super(`@entra-sql/core: option "${option}" is ${value}; expected ${expected}.`);
+    super(
+      `${options?.packageName ?? "@entra-sql/core"}: option "${option}" is ${value}; expected ${expected}.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
   }
+}
+
+/** A short, secret-free rendering of an option's value for an error message (never a long string). */
+export function describeOptionValue(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "string") {
+    return value.length > 60 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  }
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : typeof value;
 }
 
 /** A token was requested for a scope outside the allow-list (a rogue server, or a misconfiguration). */

@@ -16,6 +16,7 @@ export type {
   CredentialSpec,
 } from "./credential-spec.js";
 export {
+  describeOptionValue,
   EntraSqlError,
   InvalidOptionError,
   isEntraSqlError,

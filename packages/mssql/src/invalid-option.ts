@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@entra-sql/core";
+import { describeOptionValue, InvalidOptionError } from "@entra-sql/core";
 
 // core's InvalidOptionError (so `isInvalidOptionError` and `instanceof` work), with this package's
 // name in front of the message: the option belongs to @entra-sql/mssql, not to core.
@@ -9,19 +9,7 @@ export function invalidOption(
   expected: string,
   cause?: unknown,
 ): InvalidOptionError {
-  const error = new InvalidOptionError(option, value, expected);
-  error.message = `@entra-sql/mssql: option "${option}" is ${value}; expected ${expected}.`;
-  if (cause !== undefined)
-    Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
-  return error;
+  return new InvalidOptionError(option, value, expected, { packageName: "@entra-sql/mssql", cause });
 }
 
-/** A short, secret-free rendering of a value for an error message. */
-export function describeValue(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value === "string")
-    return value.length > 60 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : typeof value;
-}
+export const describeValue = describeOptionValue;
