@@ -72,12 +72,7 @@ const options = entraDataSourceOptions({
   host: sql.host,
   port: sql.port,
   database: sql.database,
-  options: {
-    encrypt: true,
-    trustServerCertificate: false,
-    serverName: "localhost",
-    cryptoCredentialsDetails: { ca: sql.caPem },
-  },
+  options: sql.tlsOptions(),
   pool: { min: 0, max: 4 },
   entities: [Customer, Order],
   migrations: [Init1700000000000],

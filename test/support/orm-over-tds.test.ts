@@ -67,12 +67,7 @@ let standIns: StandIns;
 let sent: string[];
 let token: string;
 /** tedious options: TLS inside PRELOGIN, the stand-in's certificate checked against the shared CA. */
-let tls: {
-  encrypt: boolean;
-  trustServerCertificate: boolean;
-  serverName: string;
-  cryptoCredentialsDetails: { ca: string };
-};
+let tls: ReturnType<StandIns["sql"]["tlsOptions"]>;
 
 beforeAll(async () => {
   engine = await createSqlEngine({ databaseName: "appdb" });
@@ -89,13 +84,7 @@ beforeAll(async () => {
     entra.credentialOptions(),
   );
   token = (await credential.getToken("https://database.windows.net/.default")).token;
-  tls = {
-    encrypt: true,
-    trustServerCertificate: false,
-    // The certificate names localhost and 127.0.0.1; the name avoids Node's "IP address as servername" warning.
-    serverName: "localhost",
-    cryptoCredentialsDetails: { ca: standIns.sql.caPem },
-  };
+  tls = standIns.sql.tlsOptions();
 }, 60_000);
 
 afterAll(async () => {

@@ -15,12 +15,7 @@ export function mssqlConfig(standIns: StandIns, pool: MssqlConfig["pool"] = {}):
     server: sql.host,
     port: sql.port,
     database: sql.database,
-    options: {
-      encrypt: true,
-      trustServerCertificate: false,
-      serverName: "localhost",
-      cryptoCredentialsDetails: { ca: sql.caPem },
-    },
+    options: sql.tlsOptions(),
     pool,
   } as MssqlConfig;
 }

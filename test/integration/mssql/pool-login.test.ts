@@ -217,12 +217,7 @@ describe("connect errors", () => {
         server: server.host,
         port: server.port,
         database: server.database,
-        options: {
-          encrypt: true,
-          trustServerCertificate: false,
-          serverName: "localhost",
-          cryptoCredentialsDetails: { ca: server.caPem },
-        },
+        options: server.tlsOptions(),
       })
         .connect()
         .then(

@@ -7,6 +7,7 @@ import { DataSource, EntitySchema } from "typeorm-0.3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { demoAppTokenSource, identityRequests, mssqlConfig, SQL_SCOPE } from "../mssql/helpers.js";
+import { createNotesTable, expectValidTokenLogins, NOTE_COLUMNS, type Note, server } from "./helpers.js";
 
 // The oldest supported majors: mssql 11 (npm alias "mssql-11", with its own tedious 18) injected into
 // createEntraMssql and into entraDataSourceOptions, and TypeORM 0.3 (npm alias "typeorm-0.3") building
@@ -21,20 +22,8 @@ const typeorm03 = JSON.parse(
   readFileSync(new URL("../../node_modules/typeorm-0.3/package.json", import.meta.url), "utf8"),
 ) as { version: string };
 
-interface Note {
-  id: number;
-  body: string;
-}
-
 const noteSchema = (tableName: string) =>
-  new EntitySchema<Note>({
-    name: "Note",
-    tableName,
-    columns: {
-      id: { type: Number, primary: true, generated: true },
-      body: { type: String, length: 200 },
-    },
-  });
+  new EntitySchema<Note>({ name: "Note", tableName, columns: NOTE_COLUMNS });
 
 let standIns: StandIns;
 let tableCounter = 0;
@@ -46,31 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIns?.close();
 });
-
-function server() {
-  const { sql } = standIns;
-  return { host: sql.host, port: sql.port, database: sql.database };
-}
-
-function tls() {
-  return {
-    encrypt: true,
-    trustServerCertificate: false,
-    serverName: "localhost",
-    cryptoCredentialsDetails: { ca: standIns.sql.caPem },
-  };
-}
-
-function expectValidTokenLogins(before: number, authMode: string) {
-  const logins = standIns.sql.logins.slice(before);
-  expect(logins.length).toBeGreaterThanOrEqual(1);
-  for (const login of logins) {
-    expect(login).toMatchObject({ ok: true, authMode, encryption: "tls" });
-    expect(login.principal?.databaseUser).toBe("entra-sql-demo-app");
-    expect(login.tokenExpiresAt?.getTime()).toBeGreaterThan(login.at.getTime());
-  }
-  return logins;
-}
 
 const TOKEN_MODES = [
   ["inline", "fedauth-inline"],
@@ -108,7 +72,7 @@ describe.each(TOKEN_MODES)("mssql 11, tokenMode %s", (tokenMode, authMode) => {
         Array.from({ length: 15 }, (_, i) => pool.request().input("n", sql.Int, i).query("SELECT @n AS n")),
       );
       expect(results.map((r) => r.recordset[0]?.n)).toEqual(Array.from({ length: 15 }, (_, i) => i));
-      const logins = expectValidTokenLogins(loginsBefore, authMode);
+      const logins = expectValidTokenLogins(standIns, loginsBefore, authMode);
       expect(logins.length).toBeGreaterThanOrEqual(2);
       expect(identityRequests(standIns) - requestsBefore).toBe(1);
     } finally {
@@ -133,8 +97,8 @@ describe.each([
         tokenMode,
         ...(tokenMode === "inline" ? { scope: SQL_SCOPE } : {}),
         mssql,
-        ...server(),
-        options: tls(),
+        ...server(standIns),
+        options: standIns.sql.tlsOptions(),
         synchronize: false,
         pool: { max: 5, min: 0 },
       });
@@ -149,9 +113,7 @@ describe.each([
         expect(driver.mssql).toBe(options.driver);
         expect(new options.driver.ConnectionPool({ server: "x" })).toBeInstanceOf(mssql.ConnectionPool);
 
-        await dataSource.query(
-          `CREATE TABLE "${tableName}" ("id" int NOT NULL IDENTITY(1,1), "body" nvarchar(200) NOT NULL, CONSTRAINT "PK_${tableName}" PRIMARY KEY ("id"))`,
-        );
+        await createNotesTable(dataSource, tableName);
         const notes = dataSource.getRepository<Note>("Note");
         const saved = await notes.save({ body: "first" });
         expect(saved.id).toBe(1);
@@ -176,7 +138,7 @@ describe.each([
           "in-tx",
         ]);
 
-        const logins = expectValidTokenLogins(loginsBefore, authMode);
+        const logins = expectValidTokenLogins(standIns, loginsBefore, authMode);
         expect(logins.length).toBeGreaterThanOrEqual(2);
         expect(identityRequests(standIns) - requestsBefore).toBe(1);
       } finally {

@@ -32,12 +32,7 @@ async function whoAmI(credential: "cli" | "managed-identity"): Promise<string> {
     host: sql.host,
     port: sql.port,
     database: sql.database,
-    options: {
-      encrypt: true,
-      trustServerCertificate: false,
-      serverName: "localhost",
-      cryptoCredentialsDetails: { ca: sql.caPem },
-    },
+    options: sql.tlsOptions(),
     synchronize: false,
   });
   const dataSource = new DataSource(options);

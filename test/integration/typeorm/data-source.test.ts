@@ -4,26 +4,15 @@ import { DataSource, EntitySchema } from "typeorm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { demoAppTokenSource, identityRequests, SQL_SCOPE } from "../mssql/helpers.js";
+import { createNotesTable, expectValidTokenLogins, NOTE_COLUMNS, type Note, server } from "./helpers.js";
 
 // The built @entra-sql/typeorm with real TypeORM 1.1, mssql 12, tedious 19 and @azure/identity against
 // the local Entra ID and the SQL stand-in: DataSources built by entraDataSourceOptions log every
 // connection in with a valid token, ask the identity endpoint once per token lifetime, and share one
 // token source between the master and the slaves of a replicated DataSource.
 
-interface Note {
-  id: number;
-  body: string;
-}
-
 const noteSchema = (tableName: string) =>
-  new EntitySchema<Note>({
-    name: "Note",
-    tableName,
-    columns: {
-      id: { type: Number, primary: true, generated: true },
-      body: { type: String, length: 200 },
-    },
-  });
+  new EntitySchema<Note>({ name: "Note", tableName, columns: NOTE_COLUMNS });
 
 let standIns: StandIns;
 let tableCounter = 0;
@@ -35,42 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await standIns?.close();
 });
-
-function server() {
-  const { sql } = standIns;
-  return { host: sql.host, port: sql.port, database: sql.database };
-}
-
-/** tedious options: TLS, the stand-in's certificate checked against its CA. */
-function tls() {
-  return {
-    encrypt: true,
-    trustServerCertificate: false,
-    serverName: "localhost",
-    cryptoCredentialsDetails: { ca: standIns.sql.caPem },
-  };
-}
-
-async function createNotesTable(dataSource: DataSource, tableName: string) {
-  await dataSource.query(
-    `CREATE TABLE "${tableName}" ("id" int NOT NULL IDENTITY(1,1), "body" nvarchar(200) NOT NULL, CONSTRAINT "PK_${tableName}" PRIMARY KEY ("id"))`,
-  );
-}
-
-function newLogins(before: number) {
-  return standIns.sql.logins.slice(before);
-}
-
-function expectValidTokenLogins(before: number, authMode: string) {
-  const logins = newLogins(before);
-  expect(logins.length).toBeGreaterThanOrEqual(1);
-  for (const login of logins) {
-    expect(login).toMatchObject({ ok: true, authMode, encryption: "tls" });
-    expect(login.principal?.databaseUser).toBe("entra-sql-demo-app");
-    expect(login.tokenExpiresAt?.getTime()).toBeGreaterThan(login.at.getTime());
-  }
-  return logins;
-}
 
 describe.each([
   ["inline", "fedauth-inline"],
@@ -87,8 +40,8 @@ describe.each([
         tokenMode,
         ...(tokenMode === "inline" ? { scope: SQL_SCOPE } : {}),
         mssql,
-        ...server(),
-        options: tls(),
+        ...server(standIns),
+        options: standIns.sql.tlsOptions(),
         entities: [noteSchema(tableName)],
         synchronize: false,
         pool: { max: 5, min: 0 },
@@ -122,7 +75,7 @@ describe.each([
         "in-tx",
       ]);
 
-      const logins = expectValidTokenLogins(loginsBefore, authMode);
+      const logins = expectValidTokenLogins(standIns, loginsBefore, authMode);
       expect(logins.length).toBeGreaterThanOrEqual(2);
       expect(identityRequests(standIns) - requestsBefore).toBe(1);
     } finally {
@@ -141,8 +94,8 @@ describe("replication", () => {
     const options = entraDataSourceOptions({
       tokenSource,
       scope: SQL_SCOPE,
-      replication: { master: server(), slaves: [server()] },
-      options: tls(),
+      replication: { master: server(standIns), slaves: [server(standIns)] },
+      options: standIns.sql.tlsOptions(),
       entities: [noteSchema(tableName)],
     });
     const dataSource = new DataSource(options);
@@ -163,7 +116,9 @@ describe("replication", () => {
         await master.release();
       }
       // Both pools opened connections (mssql's probe login per pool at least), all with our token.
-      expect(expectValidTokenLogins(loginsBefore, "fedauth-inline").length).toBeGreaterThanOrEqual(2);
+      expect(expectValidTokenLogins(standIns, loginsBefore, "fedauth-inline").length).toBeGreaterThanOrEqual(
+        2,
+      );
       expect(identityRequests(standIns) - requestsBefore).toBe(1);
       expect(options.driver.tokenSource).toBe(tokenSource);
     } finally {
@@ -188,8 +143,8 @@ describe("a token source the helper creates", () => {
         identityOptions: entra.credentialOptions(),
       },
       scope: SQL_SCOPE,
-      ...server(),
-      options: tls(),
+      ...server(standIns),
+      options: standIns.sql.tlsOptions(),
     });
     const dataSource = await new DataSource(options).initialize();
     try {

@@ -139,6 +139,21 @@ export class SqlStandIn {
     return this.boundPort;
   }
 
+  /**
+   * tedious' TLS options for this endpoint (also mssql's and TypeORM's `options`): encrypted, and the
+   * certificate checked against the stand-in's CA (never trustServerCertificate).
+   */
+  tlsOptions() {
+    return {
+      encrypt: true,
+      trustServerCertificate: false,
+      // The certificate names localhost; connecting to 127.0.0.1 with this SNI/identity avoids
+      // both an IPv6 detour and Node's "IP address as servername" warning.
+      serverName: "localhost",
+      cryptoCredentialsDetails: { ca: this.caPem },
+    } as const;
+  }
+
   /** A tedious configuration for this endpoint that trusts its CA (never trustServerCertificate). */
   connectionConfig(config: ConnectionConfigOptions): ConnectionConfiguration {
     return {
@@ -147,12 +162,8 @@ export class SqlStandIn {
       options: {
         port: this.port,
         database: this.database,
+        ...this.tlsOptions(),
         encrypt: config.encrypt ?? true,
-        trustServerCertificate: false,
-        // The certificate names localhost; connecting to 127.0.0.1 with this SNI/identity avoids
-        // both an IPv6 detour and Node's "IP address as servername" warning.
-        serverName: "localhost",
-        cryptoCredentialsDetails: { ca: this.caPem },
         ...config.options,
       },
     };
