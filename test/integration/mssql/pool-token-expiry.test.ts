@@ -47,9 +47,14 @@ describe.each(["inline", "token-credential"] as const)("token bound, tokenMode %
     // Counted from before connect(): the pool's first login (with the first token) is part of the run.
     const loginsBefore = standIns.sql.logins.length;
     const pool = await new sql.ConnectionPool(mssqlConfig(standIns, { max: 3 })).connect();
-    const deadline = Date.now() + 6_000;
+    // Run until a connection has retired for its token and a login has used a second token (at
+    // about 5.4 s), bounded at two token lifetimes: a slow machine gets more time, not a failure.
+    const deadline = Date.now() + 12_000;
+    const tokensUsed = () =>
+      new Set(standIns.sql.logins.slice(loginsBefore).map((l) => l.tokenExpiresAt?.getTime())).size;
     try {
-      while (Date.now() < deadline) {
+      const done = () => retired(events, "token-expiry").length >= 1 && tokensUsed() >= 2;
+      while (Date.now() < deadline && !done()) {
         await Promise.all([pool.query("SELECT 1 AS a"), pool.query("SELECT 2 AS b")]);
         // The server rechecks the token of every open session (as Azure SQL does after a failover):
         // a statement on a session whose token has expired would fail with 37396.
@@ -70,5 +75,5 @@ describe.each(["inline", "token-credential"] as const)("token bound, tokenMode %
       await pool.close();
       tokenSource.close();
     }
-  }, 20_000);
+  }, 30_000);
 });
