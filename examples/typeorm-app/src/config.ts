@@ -14,6 +14,11 @@ export interface AppConfig {
   credential: CredentialPresetName;
   /** ENTRA_SQL_TOKEN_MODE: "inline" (default) or "token-credential". */
   tokenMode: "inline" | "token-credential";
+  /**
+   * ENTRA_SQL_SCOPE: the token scope when the server's host name names no cloud (a custom DNS alias);
+   * "inline" mode only. Unset: derived from AZURE_SQL_SERVER.
+   */
+  scope: string | undefined;
   /** ENTRA_SQL_MAX_AGE_SECONDS, default 1800 (Django's CONN_MAX_AGE). */
   maxAgeSeconds: number;
   /** --duration <s> or LOAD_SECONDS: run a light load loop this long after the demo, default 0. */
@@ -33,6 +38,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv = process.
   if (tokenMode !== "inline" && tokenMode !== "token-credential") {
     throw new Error(`ENTRA_SQL_TOKEN_MODE must be "inline" or "token-credential", got "${tokenMode}"`);
   }
+  const scope = env.ENTRA_SQL_SCOPE || undefined;
+  if (scope && tokenMode === "token-credential") {
+    throw new Error(
+      `ENTRA_SQL_SCOPE ("${scope}") applies to ENTRA_SQL_TOKEN_MODE "inline" only: in "token-credential" mode the server names the scope; unset one of them`,
+    );
+  }
   const server = env.AZURE_SQL_SERVER || undefined;
   const database = env.AZURE_SQL_DATABASE || undefined;
   if (server && !database) throw new Error("AZURE_SQL_DATABASE is required with AZURE_SQL_SERVER");
@@ -42,6 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv = process.
     port: positiveNumber("AZURE_SQL_PORT", env.AZURE_SQL_PORT, 1433),
     credential: (env.ENTRA_SQL_CREDENTIAL || "default") as CredentialPresetName,
     tokenMode,
+    scope,
     maxAgeSeconds: positiveNumber("ENTRA_SQL_MAX_AGE_SECONDS", env.ENTRA_SQL_MAX_AGE_SECONDS, 1800),
     loadSeconds: positiveNumber(
       values.duration === undefined ? "LOAD_SECONDS" : "--duration",

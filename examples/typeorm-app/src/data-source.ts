@@ -30,6 +30,7 @@ export function createDataSource(
     const options = entraDataSourceOptions({
       ...common,
       credential: config.credential,
+      ...(config.scope === undefined ? {} : { scope: config.scope }),
       host: config.server,
       port: config.port,
       database: config.database,
