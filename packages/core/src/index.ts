@@ -39,6 +39,14 @@ export type {
   TokenSourceEventType,
   TokenSourceListener,
 } from "./events.js";
+export {
+  ConnectionFailedError,
+  isConnectionFailedError,
+  isTokenLoginRejectedError,
+  mostTellingMessage,
+  readableConnectError,
+  TokenLoginRejectedError,
+} from "./login-errors.js";
 export { createScopeGuard, type ScopeGuard, SQL_SCOPES } from "./scope-guard.js";
 export {
   ACCESS_TOKEN_EXPIRED_ON_SESSION,

@@ -1,0 +1,48 @@
+import { EntraSqlError } from "@entra-sql/core";
+
+// Named errors with `cause`; `isXxxError` helpers compare `name` (duplicate installs). The connect-time
+// errors (TokenLoginRejectedError, ConnectionFailedError) are core's, shared with @entra-sql/mssql.
+
+/**
+ * A statement was refused with error 37396 ("access token is expired") on a connection held by a
+ * transaction, or refused again after its one retry. The server did not run it; inside a transaction,
+ * nothing of the transaction was committed. The connection is destroyed, never handed out again: let
+ * the transaction roll back (Knex does when the handler throws) and run it again from the application.
+ * `cause` is tedious' error.
+ */
+export class SessionTokenExpiredError extends EntraSqlError {
+  override name = "SessionTokenExpiredError";
+  /** Error 37396. */
+  readonly number = 37396;
+  constructor(
+    /**
+     * `"transaction"`: a statement or COMMIT inside a transaction; `"begin"`: the BEGIN TRANSACTION (nothing
+     * ran); `"retry"`: a statement outside a transaction, refused again on a freshly logged-in connection.
+     */
+    readonly during: "transaction" | "begin" | "retry",
+    options: { cause: unknown },
+  ) {
+    super(messages[during], options);
+  }
+}
+
+const messages = {
+  transaction:
+    "@entra-sql/knex: the server refused a statement inside a transaction because the login token of its " +
+    "session expired (error 37396, e.g. after the server revalidated open sessions). The statement was not " +
+    "executed and the transaction was NOT committed; its connection is destroyed, not reused. Run the whole " +
+    "transaction again: new connections log in with a fresh token.",
+  begin:
+    "@entra-sql/knex: the server refused BEGIN TRANSACTION because the login token of the session expired " +
+    "(error 37396). Nothing of the transaction ran; its connection is destroyed, not reused. Run the " +
+    "transaction again: new connections log in with a fresh token.",
+  retry:
+    "@entra-sql/knex: the server refused a statement because the login token of its session expired " +
+    "(error 37396), and refused it again after one retry on a freshly logged-in connection. The statement " +
+    "was not executed. Check the token source (clock skew, token lifetime) and the identity's access.",
+} as const;
+
+export const isSessionTokenExpiredError = (error: unknown): error is SessionTokenExpiredError =>
+  typeof error === "object" &&
+  error !== null &&
+  (error as { name?: unknown }).name === "SessionTokenExpiredError";

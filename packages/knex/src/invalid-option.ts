@@ -1,0 +1,15 @@
+import { InvalidOptionError } from "@entra-sql/core";
+
+// core's InvalidOptionError (so `isInvalidOptionError` and `instanceof` work), with this package's name
+// in front of the message: the option belongs to @entra-sql/knex, not to core.
+
+export const PACKAGE_NAME = "@entra-sql/knex";
+
+export function invalidOption(
+  option: string,
+  value: string,
+  expected: string,
+  cause?: unknown,
+): InvalidOptionError {
+  return new InvalidOptionError(option, value, expected, { packageName: PACKAGE_NAME, cause });
+}

@@ -1,0 +1,113 @@
+import { describeOptionValue } from "@entra-sql/core";
+import { invalidOption } from "./invalid-option.js";
+
+// The user's Knex config, checked when the config is created: everything passes through unchanged
+// except what would compete with the token (authentication settings), bypass this package (an external
+// `connectionPool`), or duplicate its options (Knex's own connection lifetime settings).
+
+/** Connection settings that choose or carry authentication: the token source does that. */
+const AUTHENTICATION_KEYS = [
+  "type",
+  "token",
+  "credential",
+  // Knex 3.3 ignores `authentication` (it builds tedious' from `type`/`token`/...); refuse it rather
+  // than let someone believe it is used.
+  "authentication",
+  "user",
+  "userName",
+  "password",
+  "domain",
+  "clientId",
+  "clientSecret",
+  "tenantId",
+  "msiEndpoint",
+  "msiSecret",
+] as const;
+
+const LIFETIME_POOL_KEYS = {
+  maxConnectionLifetimeMillis: "maxAgeInMs",
+  maxConnectionLifetimeJitterMillis: "maxAgeJitterRatio",
+} as const;
+
+/** Checks the top level of the user's config; the static `connection` via {@link checkConnection}. */
+export function checkKnexConfig(config: unknown): void {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw invalidOption(
+      "config",
+      describeOptionValue(config),
+      'a Knex config object, e.g. { connection: { server: "myserver.database.windows.net", database: "app" } }',
+    );
+  }
+  const given = config as Record<string, unknown>;
+  if (given.client !== undefined && given.client !== "mssql") {
+    throw invalidOption(
+      "config.client",
+      typeof given.client === "function" ? "a class" : describeOptionValue(given.client),
+      '"mssql" or nothing (this package supplies the mssql client)',
+    );
+  }
+  if (given.connectionPool !== undefined) {
+    throw invalidOption(
+      "config.connectionPool",
+      "set",
+      "no external pool: the Knex pool must create the connections, so that each logs in with a token",
+    );
+  }
+  if (given.connection === undefined) {
+    throw invalidOption(
+      "config.connection",
+      "missing",
+      'the server to connect to, e.g. { server: "myserver.database.windows.net", database: "app" }',
+    );
+  }
+  if (typeof given.connection === "string") {
+    throw invalidOption(
+      "config.connection",
+      "a connection string",
+      "an object ({ server, database, options }) or a function returning one",
+    );
+  }
+  if (typeof given.connection !== "function") checkConnection(given.connection, "config.connection");
+  const pool = given.pool;
+  if (pool !== undefined && (typeof pool !== "object" || pool === null || Array.isArray(pool))) {
+    throw invalidOption("config.pool", describeOptionValue(pool), "an object of Knex pool options");
+  }
+  for (const [key, instead] of Object.entries(LIFETIME_POOL_KEYS)) {
+    if (pool !== undefined && Object.hasOwn(pool, key)) {
+      throw invalidOption(
+        `config.pool.${key}`,
+        describeOptionValue((pool as Record<string, unknown>)[key]),
+        `nothing: use this package's "${instead}" option (it sets Knex's own lifetime cap where Knex has one, and adds the token bound)`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks connection settings (the static `connection`, or what a connection provider function
+ * returned) and gives the server name. Never prints a value of an authentication key.
+ */
+export function checkConnection(connection: unknown, path: string): string {
+  if (typeof connection !== "object" || connection === null || Array.isArray(connection)) {
+    throw invalidOption(path, describeOptionValue(connection), "an object of Knex mssql connection settings");
+  }
+  const settings = connection as Record<string, unknown>;
+  for (const key of AUTHENTICATION_KEYS) {
+    if (settings[key] !== undefined) {
+      throw invalidOption(
+        `${path}.${key}`,
+        "set (value not shown)",
+        "no authentication settings: every connection logs in with an Entra token from this package's token source",
+      );
+    }
+  }
+  const server = settings.server ?? settings.host;
+  if (typeof server !== "string" || server.trim() === "") {
+    throw invalidOption(
+      `${path}.server`,
+      describeOptionValue(server),
+      'the server host name, e.g. "myserver.database.windows.net"',
+    );
+  }
+  return server;
+}

@@ -1,0 +1,48 @@
+// The parts of Knex's mssql client (lib/client.js, lib/dialects/mssql/index.js, identical in what we
+// use across 3.1.0, 3.2.x and 3.3.0) and of a tedious Connection that this package relies on. These
+// are Knex's dialect methods, not its documented API: knex-dialect.ts checks they exist when the module
+// is handed in, and the integration tests run against real Knex 3.1, 3.2 and 3.3.
+
+/** A tedious Connection as Knex's mssql client creates it, with the fields Knex adds. */
+export interface TediousConnection {
+  /** Set by Knex (acquireRawConnection) after login; cleared on 'error' and 'end'. */
+  connected?: boolean;
+  /** tedious: true once the connection ended. */
+  closed?: boolean;
+  /** tedious: a transaction is open on the session (from the server's ENVCHANGE). */
+  inTransaction?: boolean;
+  config?: { authentication?: { options?: Record<string, unknown> } };
+  state?: { name?: string };
+  /** Knex >= 3.2 (lib/client.js `create`): `performance.now()` after which the pool refuses it. */
+  __knexLifetimeLimit?: number | null;
+  /** Knex: why the connection is unusable ('error' / 'end' handlers in acquireRawConnection). */
+  __knex__disposed?: unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  close(): void;
+  execSql(request: unknown): void;
+  beginTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
+  commitTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
+  rollbackTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
+}
+
+/** Knex's mssql Client instance: the methods overridden or called here. */
+export interface MssqlClientInternals {
+  /** The `connection` config, or the latest result of a connection provider function. */
+  connectionSettings: Record<string, unknown>;
+  /** True on the per-transaction client Knex makes with `Object.create(Client.prototype)`. */
+  transacting?: boolean;
+  /** tarn's pool (absent before initialisation and after destroy). */
+  pool?: { max?: number };
+  acquireRawConnection(): Promise<TediousConnection>;
+  validateConnection(connection: TediousConnection): boolean;
+  acquireConnection(): Promise<TediousConnection>;
+  releaseConnection(connection: TediousConnection): Promise<void>;
+  destroyRawConnection(connection: TediousConnection): Promise<void>;
+  _query(connection: TediousConnection, query: object): Promise<unknown>;
+  _enqueueRequest(request: unknown, connection: TediousConnection): void;
+  _chomp(connection: TediousConnection): void;
+  destroy(callback?: unknown): Promise<void>;
+}
+
+export type MssqlClientConstructor = new (config: never) => MssqlClientInternals;
