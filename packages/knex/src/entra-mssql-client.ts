@@ -1,4 +1,5 @@
 import {
+  describeToken,
   isAccessTokenExpiredOnSession,
   isLoginTokenRejected,
   readableConnectError,
@@ -178,12 +179,12 @@ export function createEntraClientClass(
     const connection = await created;
     hideToken(connection);
     watchSession(connection, registry);
-    const stamp = registry.stamp(connection, used.expiresOnTimestamp);
+    const stamp = registry.stamp(connection, loginTokenExpiry(used));
     emit(() => ({
       type: "connection-opened",
       tokenMode,
       scope: used.scope,
-      tokenExpiresOnTimestamp: used.expiresOnTimestamp,
+      tokenExpiresOnTimestamp: stamp.tokenExpiresOnTimestamp,
       retireAt: stamp.retireAt,
       durationInMs: Date.now() - startedAt,
       attempt,
@@ -207,6 +208,23 @@ function recordingCredential(tokenSource: TokenSource, used: LoginToken) {
       return token;
     },
   };
+}
+
+/**
+ * When the server will hold the login token expired: the token's own `exp` claim when it is a readable
+ * JWT and earlier than what the credential reported. They differ by up to a second: `exp` is whole
+ * seconds, and msal computes `expiresOnTimestamp` from `expires_in` and its own clock; the server
+ * checks `exp`.
+ */
+function loginTokenExpiry(used: LoginToken): number | undefined {
+  if (used.token === undefined) return used.expiresOnTimestamp;
+  let claimed: number;
+  try {
+    claimed = describeToken(used.token).expiresOn.getTime();
+  } catch {
+    return used.expiresOnTimestamp; // not a JWT (opaque tokens exist): trust the credential
+  }
+  return used.expiresOnTimestamp === undefined ? claimed : Math.min(claimed, used.expiresOnTimestamp);
 }
 
 /**
