@@ -3,18 +3,13 @@ import knex33 from "knex";
 import knex31 from "knex-3.1";
 import knex32 from "knex-3.2";
 import type { StandIns } from "../../support/stand-ins.js";
+import { SQL_SCOPE } from "../mssql/helpers.js";
 
 // Shared by the @entra-sql/knex integration files: the Knex versions under test (the oldest and newest
 // supported, and 3.2, the first with Knex's own connection lifetime cap), a Knex config for the SQL
 // stand-in, and an event recorder. Token sources and identity counters are the mssql suite's helpers.
 
-export {
-  demoApp,
-  demoAppTokenSource,
-  identityRequests,
-  SQL_SCOPE,
-  sleep,
-} from "../mssql/helpers.js";
+export { demoApp, demoAppTokenSource, identityRequests, SQL_SCOPE, sleep } from "../mssql/helpers.js";
 
 /** A Knex instance, as any of the versions under test makes it (their types differ slightly). */
 export type AnyKnex = ReturnType<typeof knex33>;
@@ -67,9 +62,8 @@ export function versionModes(versions: readonly KnexVersion[] = KNEX_VERSIONS) {
 
 /** Mode options: inline needs the scope (127.0.0.1 names no cloud). */
 export function modeOptions(tokenMode: "inline" | "token-credential") {
-  return tokenMode === "inline" ? { tokenMode, scope: SQL_SCOPE_VALUE } : { tokenMode };
+  return tokenMode === "inline" ? { tokenMode, scope: SQL_SCOPE } : { tokenMode };
 }
-const SQL_SCOPE_VALUE = "https://database.windows.net/.default";
 
 /** A Knex config for the stand-in that trusts its CA (never trustServerCertificate); no authentication. */
 export function knexConfig(standIns: StandIns, pool: Record<string, unknown> = { min: 0, max: 4 }) {

@@ -1,0 +1,109 @@
+import { createTokenSource, isInvalidOptionError } from "@entra-sql/core";
+import knex from "knex";
+import { describe, expect, it } from "vitest";
+import { checkConnection, checkKnexConfig } from "./knex-config.js";
+import { mssqlDialectOf } from "./knex-dialect.js";
+import { DEFAULTS, resolveOptions } from "./options.js";
+
+// Option and config validation, and the detection of what the Knex at hand does natively. Pure: no
+// connection is made (the integration tests in test/integration/knex make them).
+
+const invalid = (run: () => unknown) => {
+  try {
+    run();
+  } catch (error) {
+    if (isInvalidOptionError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected an InvalidOptionError");
+};
+
+describe("resolveOptions", () => {
+  it("applies the defaults of @entra-sql/mssql and creates (and owns) a default token source", () => {
+    const resolved = resolveOptions(undefined);
+    expect(resolved.tokenMode).toBe(DEFAULTS.tokenMode);
+    expect(resolved.lifetime.settings).toEqual({
+      maxAgeInMs: 30 * 60_000,
+      maxAgeJitterRatio: 0.025,
+      tokenExpiryMarginInMs: 60_000,
+    });
+    expect(resolved.ownsTokenSource).toBe(true);
+    resolved.tokenSource.close();
+  });
+
+  it("takes a credential as a shortcut, or a token source it does not own", () => {
+    const fromCredential = resolveOptions({ credential: "cli" });
+    expect(fromCredential.ownsTokenSource).toBe(true);
+    fromCredential.tokenSource.close();
+    const tokenSource = createTokenSource({ credential: "cli" });
+    expect(resolveOptions({ tokenSource, maxAgeInMs: null })).toMatchObject({
+      tokenSource,
+      ownsTokenSource: false,
+    });
+    tokenSource.close();
+  });
+
+  it("names the option, the value and the fix", () => {
+    expect(invalid(() => resolveOptions({ maxAgeInMs: -5 })).message).toBe(
+      '@entra-sql/knex: option "maxAgeInMs" is -5; expected a positive number of milliseconds (e.g. 1800000), or null / Infinity to disable the age cap.',
+    );
+    expect(invalid(() => resolveOptions({ maxAge: 1 })).message).toMatch(
+      /option "maxAge" is not a known option; expected one of credential, tokenSource/,
+    );
+    expect(invalid(() => resolveOptions({ tokenMode: "token-credential", scope: "x" })).option).toBe("scope");
+    expect(invalid(() => resolveOptions({ onEvent: "log" })).option).toBe("onEvent");
+    expect(invalid(() => resolveOptions({ tokenSource: { getToken() {} } })).message).toMatch(
+      /wrap|credential/,
+    );
+    expect(invalid(() => resolveOptions({ tokenSource: { refreshWindowInMs: -1 } })).option).toBe(
+      "tokenSource.refreshWindowInMs",
+    );
+    expect(invalid(() => resolveOptions({ credential: "cli", tokenSource: {} })).option).toBe("credential");
+    expect(invalid(() => resolveOptions([])).option).toBe("options");
+  });
+});
+
+describe("checkKnexConfig", () => {
+  const connection = { server: "myserver.database.windows.net", database: "app" };
+
+  it("accepts a connection object or provider function and Knex's other settings", () => {
+    expect(() =>
+      checkKnexConfig({ connection, pool: { min: 0, max: 5 }, useNullAsDefault: true }),
+    ).not.toThrow();
+    expect(() => checkKnexConfig({ client: "mssql", connection: async () => connection })).not.toThrow();
+    expect(checkConnection({ host: "h.database.windows.net" }, "connection")).toBe("h.database.windows.net");
+  });
+
+  it("refuses authentication settings without printing their value, and the pool's own lifetime keys", () => {
+    const error = invalid(() =>
+      checkKnexConfig({ connection: { ...connection, token: "eyJ0eXAi.secret.sig" } }),
+    );
+    expect(error.option).toBe("config.connection.token");
+    expect(error.message).not.toContain("secret");
+    expect(invalid(() => checkKnexConfig({ connection: "Server=x;" })).option).toBe("config.connection");
+    expect(invalid(() => checkKnexConfig({ connection: { database: "app" } })).option).toBe(
+      "config.connection.server",
+    );
+    expect(invalid(() => checkKnexConfig({ connection, connectionPool: {} })).option).toBe(
+      "config.connectionPool",
+    );
+    expect(
+      invalid(() => checkKnexConfig({ connection, pool: { maxConnectionLifetimeJitterMillis: 5 } })).message,
+    ).toMatch(/maxAgeJitterRatio/);
+    expect(invalid(() => checkKnexConfig({ client: "pg", connection })).option).toBe("config.client");
+    expect(invalid(() => checkKnexConfig({})).option).toBe("config.connection");
+  });
+});
+
+describe("mssqlDialectOf", () => {
+  it("finds Knex 3.3's mssql client and what it does natively", () => {
+    const dialect = mssqlDialectOf(knex);
+    expect(dialect.Client.name).toBe("Client_MSSQL");
+    expect(dialect).toMatchObject({ passesCredential: true, capsLifetime: true });
+  });
+
+  it("refuses anything else", () => {
+    expect(invalid(() => mssqlDialectOf({})).option).toBe("knex");
+    expect(invalid(() => mssqlDialectOf(() => ({ client: {} }))).option).toBe("knex");
+  });
+});
