@@ -6,17 +6,27 @@ import { quoteLiteral } from "./translate-query.js";
 // - `+` on strings (T-SQL concatenation) and an implicit int -> bit (boolean) cast, so `flag = 1` and
 //   inserting 0/1 into bit columns work as in SQL Server.
 
-export function bootstrapSql(databaseName: string): string {
+/**
+ * Session settings. Postgres keeps them per session, not in the data directory, so they run on every
+ * boot (the cached image of sql-engine-image.ts holds only the objects below).
+ */
+export function sessionSettingsSql(databaseName: string): string {
   return `
 SET client_min_messages = warning;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, MDY';
 SET tsql.database = ${quoteLiteral(databaseName)};
+SET search_path = dbo, tsql;
+`;
+}
+
+/** The support objects: the same for every database name (they read `tsql.database` at run time). */
+export function supportObjectsSql(): string {
+  return `
 CREATE SCHEMA dbo;
 CREATE SCHEMA tsql;
 CREATE SCHEMA "INFORMATION_SCHEMA";
 CREATE SCHEMA sys;
-SET search_path = dbo, tsql;
 
 UPDATE pg_cast SET castcontext = 'i'
 WHERE castsource = 'integer'::regtype AND casttarget = 'boolean'::regtype;

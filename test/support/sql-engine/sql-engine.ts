@@ -1,6 +1,5 @@
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { ParsedStatement } from "./ast.js";
-import { bootstrapSql } from "./bootstrap.js";
 import { CATALOG_QUERY, Catalog } from "./catalog.js";
 import { EngineLock } from "./engine-lock.js";
 import { parseBatch } from "./parse-statements.js";
@@ -8,6 +7,7 @@ import { runSql } from "./pg-runner.js";
 import type { Plan } from "./plan.js";
 import type { EngineCore } from "./session.js";
 import { Session } from "./session.js";
+import { bootEngineDatabase } from "./sql-engine-image.js";
 import { translateStatement } from "./translate.js";
 import type { TranslateContext } from "./translate-query.js";
 import type { BatchOutcome, SqlEngine, SqlSession } from "./types.js";
@@ -109,12 +109,6 @@ class Engine implements SqlEngine, EngineCore {
 export async function createSqlEngine(options: SqlEngineOptions = {}): Promise<SqlEngine> {
   const databaseName = options.databaseName ?? "entra_sql";
   const lockTimeoutMs = options.lockTimeoutMs ?? 5000;
-  const pg = await PGlite.create();
-  try {
-    await pg.exec(bootstrapSql(databaseName));
-  } catch (error) {
-    await pg.close();
-    throw error;
-  }
+  const pg = await bootEngineDatabase(databaseName);
   return new Engine(pg, databaseName, lockTimeoutMs);
 }
