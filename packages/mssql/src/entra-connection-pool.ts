@@ -27,7 +27,8 @@ import { SESSION_EXPIRY, type SessionExpiryHooks } from "./session-token-expiry.
 // - `release(connection)`: a connection past its retire time is closed as it comes back, never in use.
 // Error 37396 (session-token-expiry.ts): each connection's `errorMessage` is watched; a refused
 // statement marks its connection retired (closed on release, refused on acquire), and `acquire` gives a
-// retried request (or transaction) only a connection that logged in after the refusal.
+// retried request (or transaction, or prepared statement) only a connection that logged in after the
+// refusal.
 // `request()`, `query()`, `batch()` and `transaction()` use this module's Request and Transaction
 // subclasses (mssql's own create the driver's global classes).
 // These are underscore methods, not documented API: mssql-driver.ts checks they exist when the module

@@ -1,14 +1,14 @@
 import type { TokenSource } from "@entra-sql/core";
 import { createPoolClass, type EntraClasses } from "./entra-connection-pool.js";
+import {
+  createPreparedStatementClass,
+  type MssqlPreparedStatementConstructor,
+} from "./entra-prepared-statement.js";
+import { createRequestClass, type MssqlRequestConstructor } from "./entra-request.js";
+import { createTransactionClass, type MssqlTransactionConstructor } from "./entra-transaction.js";
 import { emitter } from "./events.js";
 import { type MssqlModule, poolConstructorOf } from "./mssql-driver.js";
 import { type EntraMssqlOptions, resolveOptions } from "./options.js";
-import {
-  createRequestClass,
-  createTransactionClass,
-  type MssqlRequestConstructor,
-  type MssqlTransactionConstructor,
-} from "./session-token-expiry.js";
 
 // The entry points: an mssql-compatible module (ORMs take it as their `driver`) and a pool factory.
 
@@ -20,10 +20,11 @@ export interface EntraMssqlExtras {
 
 /**
  * The `mssql` module with `ConnectionPool` replaced by a subclass whose connections log in with
- * Entra ID tokens and retire before their token expires, and `Request` / `Transaction` replaced by
- * subclasses that handle error 37396 (a statement refused on a session whose token expired: retried
- * once on a fresh connection outside a transaction, a `SessionTokenExpiredError` inside one).
- * Everything else is mssql's own (`sql.Int`, `sql.PreparedStatement`, ...). `connect(config)` returns a new connected
+ * Entra ID tokens and retire before their token expires, and `Request` / `Transaction` /
+ * `PreparedStatement` replaced by subclasses that handle error 37396 (a statement refused on a session
+ * whose token expired: retried once on a fresh connection outside a transaction, a
+ * `SessionTokenExpiredError` inside a transaction or prepared statement).
+ * Everything else is mssql's own (`sql.Int`, `sql.Table`, ...). `connect(config)` returns a new connected
  * pool of this module (mssql's global pool helpers such as `sql.query` are not routed through it).
  * Options are validated here.
  * @example
@@ -37,11 +38,12 @@ export function createEntraMssql<M extends MssqlModule>(
 ): M & EntraMssqlExtras {
   const Base = poolConstructorOf(mssql);
   const resolved = resolveOptions(options);
-  // Request and Transaction subclasses handle error 37396 (retry once outside a transaction, a named
-  // error inside one); the pool creates its requests and transactions with them.
+  // Request, Transaction and PreparedStatement subclasses handle error 37396 (retry once outside a
+  // transaction, a named error inside one); the pool creates its requests and transactions with them.
   const emit = emitter(resolved.onEvent);
   const BaseRequest = (mssql as { Request?: unknown }).Request;
   const BaseTransaction = (mssql as { Transaction?: unknown }).Transaction;
+  const BasePreparedStatement = (mssql as { PreparedStatement?: unknown }).PreparedStatement;
   const Request =
     typeof BaseRequest === "function"
       ? createRequestClass(BaseRequest as MssqlRequestConstructor, emit)
@@ -49,6 +51,10 @@ export function createEntraMssql<M extends MssqlModule>(
   const Transaction =
     Request !== undefined && typeof BaseTransaction === "function"
       ? createTransactionClass(BaseTransaction as MssqlTransactionConstructor, Request, emit)
+      : undefined;
+  const PreparedStatement =
+    typeof BasePreparedStatement === "function"
+      ? createPreparedStatementClass(BasePreparedStatement as MssqlPreparedStatementConstructor, emit)
       : undefined;
   const classes: EntraClasses = { Request, Transaction };
   const ConnectionPool = createPoolClass(Base, resolved, classes);
@@ -61,6 +67,7 @@ export function createEntraMssql<M extends MssqlModule>(
     ConnectionPool,
     ...(Request === undefined ? {} : { Request }),
     ...(Transaction === undefined ? {} : { Transaction }),
+    ...(PreparedStatement === undefined ? {} : { PreparedStatement }),
     connect,
     tokenSource: resolved.tokenSource,
   } as unknown as M & EntraMssqlExtras;

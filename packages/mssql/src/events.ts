@@ -34,8 +34,11 @@ export type EntraMssqlEvent =
       /** A statement refused with 37396 outside a transaction runs again on a freshly logged-in connection. */
       type: "statement-retried";
       reason: "session-token-expired";
-      /** `begin`: a refused BEGIN TRANSACTION (nothing had run yet). */
-      method: "query" | "batch" | "execute" | "begin";
+      /**
+       * `begin`: a refused BEGIN TRANSACTION, `prepare`: a refused `PreparedStatement.prepare()` on the
+       * pool (nothing had run yet); `bulk`: `request.bulk()`; streamed requests included.
+       */
+      method: "query" | "batch" | "execute" | "bulk" | "begin" | "prepare";
     }
   | {
       type: "login-retried";

@@ -56,6 +56,7 @@ export interface MssqlModule {
   ConnectionPool: abstract new (...args: never[]) => unknown;
   Request?: abstract new (...args: never[]) => unknown;
   Transaction?: abstract new (...args: never[]) => unknown;
+  PreparedStatement?: abstract new (...args: never[]) => unknown;
 }
 
 const HOOKS = ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "release"] as const;

@@ -1,21 +1,24 @@
 import { isAccessTokenExpiredOnSession } from "@entra-sql/core";
-import { SessionTokenExpiredError } from "./errors.js";
-import type { emitter } from "./events.js";
+import { isSessionTokenExpiredError, SessionTokenExpiredError } from "./errors.js";
 
 // Error 37396 at statement time (DESIGN.md "Why the token bounds the connection"): the server
 // revalidated the token of an open session, found it expired (or the principal revoked), and refused
 // the statement without running it. The session cannot take a new token, so:
 // - the pool (entra-connection-pool.ts) listens to each connection's `errorMessage` and marks the
 //   connection retired: it is closed when it comes back and never handed out again;
-// - the Request subclass below retries a refused statement ONCE when its parent is the pool (no
-//   transaction), on a connection that logged in after the refusal (the pool's `acquire` enforces it);
-// - inside a transaction the caller gets a SessionTokenExpiredError; the Transaction subclass lets
-//   `rollback()` release the dead connection without failing, retries a refused BEGIN once, and turns a
-//   refused COMMIT into the same named error.
+// - entra-request.ts retries a refused statement ONCE when its parent is the pool (no transaction),
+//   on a connection that logged in after the refusal (the pool's `acquire` enforces it); streamed
+//   requests and bulk loads included;
+// - entra-transaction.ts: inside a transaction the caller gets a SessionTokenExpiredError; a refused
+//   BEGIN is retried once, a refused COMMIT is named, and `rollback()` of the dead transaction resolves;
+// - entra-prepared-statement.ts: a prepared statement holds its connection like a transaction; a refused
+//   `prepare()` on the pool is retried once, a refused execute is named, `unprepare()` releases the
+//   dead connection.
 // mssql creates its requests with the driver's global Request class (`shared.driver.Request`), so the
 // pool's `request()`, `query()`, `batch()` and `transaction()` are overridden to use these classes.
+// This file: what they share.
 
-/** What the pool offers the request and transaction classes (keyed by a symbol: not public API). */
+/** What the pool offers the request, transaction and prepared-statement classes (keyed by a symbol: not public API). */
 export const SESSION_EXPIRY = Symbol("@entra-sql/mssql session expiry");
 
 export interface SessionExpiryHooks {
@@ -25,172 +28,43 @@ export interface SessionExpiryHooks {
   isSessionExpired(connection: unknown): boolean;
 }
 
-type Callback = (error?: unknown, ...rest: unknown[]) => void;
-type Emit = ReturnType<typeof emitter>;
+export type Callback = (error?: unknown, ...rest: unknown[]) => void;
+export type During = SessionTokenExpiredError["during"];
 
-/** mssql's Request, with the underscore methods its public ones call. */
-interface MssqlRequestInternals {
-  parent: unknown;
-  stream: unknown;
-  _query(command: unknown, callback: Callback): void;
-  _batch(batch: unknown, callback: Callback): void;
-  _execute(procedure: unknown, callback: Callback): void;
-}
-export type MssqlRequestConstructor = new (...args: unknown[]) => MssqlRequestInternals;
-
-interface MssqlTransactionInternals {
-  parent: unknown;
-  _acquiredConnection: unknown;
-  _begin(isolationLevel: unknown, callback: Callback): void;
-  _commit(callback: Callback): void;
-  _rollback(callback: Callback): void;
-}
-export type MssqlTransactionConstructor = new (...args: unknown[]) => MssqlTransactionInternals;
-
+/** The pool's hooks when `parent` is one of this package's pools, else `undefined`. */
 export function hooksOf(parent: unknown): SessionExpiryHooks | undefined {
   if (typeof parent !== "object" || parent === null) return undefined;
   const hooks = (parent as { [SESSION_EXPIRY]?: SessionExpiryHooks })[SESSION_EXPIRY];
   return typeof hooks === "object" ? hooks : undefined;
 }
 
-export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): MssqlRequestConstructor {
-  class EntraRequest extends Base {
-    override _query(command: unknown, callback: Callback): void {
-      super._query(
-        command,
-        this.#onceMore("query", callback, (cb) => super._query(command, cb)),
-      );
-    }
-
-    override _batch(batch: unknown, callback: Callback): void {
-      super._batch(
-        batch,
-        this.#onceMore("batch", callback, (cb) => super._batch(batch, cb)),
-      );
-    }
-
-    override _execute(procedure: unknown, callback: Callback): void {
-      super._execute(
-        procedure,
-        this.#onceMore("execute", callback, (cb) => super._execute(procedure, cb)),
-      );
-    }
-
-    /** Wraps the driver's callback: a 37396 refusal is retried once on the pool, named in a transaction. */
-    #onceMore(
-      method: "query" | "batch" | "execute",
-      callback: Callback,
-      again: (callback: Callback) => void,
-    ): Callback {
-      return (error, ...rest) => {
-        if (error === undefined || error === null || !isAccessTokenExpiredOnSession(error)) {
-          callback(error, ...rest);
-          return;
-        }
-        const pool = hooksOf(this.parent);
-        if (pool === undefined) {
-          // A transaction or prepared statement holds the connection: nothing may be retried alone.
-          callback(new SessionTokenExpiredError("transaction", { cause: error }), ...rest);
-          return;
-        }
-        if (this.stream === true) {
-          // Streamed requests already reported the error through their events.
-          callback(error, ...rest);
-          return;
-        }
-        pool.requireFreshConnection(this, Date.now());
-        emit(() => ({ type: "statement-retried", reason: "session-token-expired", method }));
-        again((secondError, ...secondRest) => {
-          if (
-            secondError !== undefined &&
-            secondError !== null &&
-            isAccessTokenExpiredOnSession(secondError)
-          ) {
-            callback(new SessionTokenExpiredError("retry", { cause: secondError }), ...secondRest);
-            return;
-          }
-          callback(secondError, ...secondRest);
-        });
-      };
-    }
-  }
-  Object.defineProperty(EntraRequest, "name", { value: "Request" });
-  return EntraRequest;
+/**
+ * What holds the connection of a request whose parent is not the pool: a prepared statement (it has
+ * `unprepare`), a transaction (it has `commit`), or neither (a pool of another module: left alone).
+ */
+export function holderOf(parent: unknown): "transaction" | "prepared-statement" | undefined {
+  if (typeof parent !== "object" || parent === null) return undefined;
+  const methods = parent as { unprepare?: unknown; commit?: unknown };
+  if (typeof methods.unprepare === "function") return "prepared-statement";
+  if (typeof methods.commit === "function") return "transaction";
+  return undefined;
 }
 
-export function createTransactionClass(
-  Base: MssqlTransactionConstructor,
-  Request: MssqlRequestConstructor,
-  emit: Emit,
-): MssqlTransactionConstructor {
-  class EntraTransaction extends Base {
-    request(config?: { requestTimeout?: number }): unknown {
-      const overrides = { ...(this as unknown as { overrides?: object }).overrides };
-      if (typeof config?.requestTimeout === "number" && Number.isFinite(config.requestTimeout)) {
-        Object.assign(overrides, { requestTimeout: config.requestTimeout });
-      }
-      return new Request(this, overrides);
-    }
+/**
+ * A driver error saying 37396, not yet named. core's check walks `cause`, so a SessionTokenExpiredError
+ * matches it too; it is excluded here so that an error named once (by a request inside a prepared
+ * statement, say) is not wrapped again.
+ */
+export function isRefusal(error: unknown): boolean {
+  return (
+    error !== undefined &&
+    error !== null &&
+    !isSessionTokenExpiredError(error) &&
+    isAccessTokenExpiredOnSession(error)
+  );
+}
 
-    /** A BEGIN refused with 37396 ran nothing: it is retried once on a freshly logged-in connection. */
-    override _begin(isolationLevel: unknown, callback: Callback): void {
-      super._begin(isolationLevel, (error, ...rest) => {
-        const pool = hooksOf(this.parent);
-        if (error === undefined || error === null || !isAccessTokenExpiredOnSession(error) || !pool) {
-          callback(error, ...rest);
-          return;
-        }
-        pool.requireFreshConnection(this, Date.now());
-        emit(() => ({ type: "statement-retried", reason: "session-token-expired", method: "begin" }));
-        super._begin(isolationLevel, (secondError, ...secondRest) => {
-          if (
-            secondError !== undefined &&
-            secondError !== null &&
-            isAccessTokenExpiredOnSession(secondError)
-          ) {
-            callback(new SessionTokenExpiredError("retry", { cause: secondError }), ...secondRest);
-            return;
-          }
-          callback(secondError, ...secondRest);
-        });
-      });
-    }
-
-    override _commit(callback: Callback): void {
-      super._commit((error, ...rest) => {
-        if (error !== undefined && error !== null && isAccessTokenExpiredOnSession(error)) {
-          callback(new SessionTokenExpiredError("transaction", { cause: error }), ...rest);
-          return;
-        }
-        callback(error, ...rest);
-      });
-    }
-
-    /**
-     * On a connection whose session token expired, the server refuses the ROLLBACK too; closing the
-     * connection (which the pool does as it comes back) discards the transaction, so that refusal is
-     * not an error of the rollback.
-     */
-    override _rollback(callback: Callback): void {
-      const connection = this._acquiredConnection;
-      super._rollback((error, ...rest) => {
-        const expired =
-          connection !== null &&
-          connection !== undefined &&
-          hooksOf(this.parent)?.isSessionExpired(connection);
-        if (
-          error !== undefined &&
-          error !== null &&
-          expired === true &&
-          isAccessTokenExpiredOnSession(error)
-        ) {
-          callback(null, ...rest);
-          return;
-        }
-        callback(error, ...rest);
-      });
-    }
-  }
-  Object.defineProperty(EntraTransaction, "name", { value: "Transaction" });
-  return EntraTransaction;
+/** A 37396 refusal becomes a SessionTokenExpiredError (`cause`: the driver error); anything else is kept. */
+export function named(error: unknown, during: During): unknown {
+  return isRefusal(error) ? new SessionTokenExpiredError(during, { cause: error }) : error;
 }
