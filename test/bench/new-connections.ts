@@ -84,7 +84,7 @@ function contenders(kind: CredentialKind): Contender[] {
           async connect() {
             token ??= source.getAccessToken(SQL_SCOPE); // fetched once, never refreshed
             const authentication = {
-              type: "azure-active-directory-access-token",
+              type: "azure-active-directory-access-token" as const,
               options: { token: await token },
             };
             await loginWith(new mssql.ConnectionPool({ ...mssqlConfig(standIns), authentication }));
@@ -108,7 +108,7 @@ function contenders(kind: CredentialKind): Contender[] {
       name: "tedious + credential",
       create() {
         const credential = kind.bare();
-        const authentication = { type: "token-credential", options: { credential } };
+        const authentication = { type: "token-credential" as const, options: { credential } };
         return {
           connect: () => loginWith(new mssql.ConnectionPool({ ...mssqlConfig(standIns), authentication })),
           close() {},
