@@ -70,13 +70,13 @@ describe.each([
 });
 
 describe("the module object", () => {
-  it("re-exports mssql and replaces only ConnectionPool, Request, Transaction (and connect)", async () => {
+  it("re-exports mssql and replaces only ConnectionPool, Request, Transaction, PreparedStatement (and connect)", async () => {
     const tokenSource = demoAppTokenSource(standIns);
     const sql = createEntraMssql(mssql, { tokenSource, scope: SQL_SCOPE });
     expect(sql.ConnectionPool).not.toBe(mssql.ConnectionPool);
     expect(new sql.ConnectionPool(mssqlConfig(standIns))).toBeInstanceOf(mssql.ConnectionPool);
     expect(sql.Int).toBe(mssql.Int);
-    expect(sql.PreparedStatement).toBe(mssql.PreparedStatement);
+    expect(Object.getPrototypeOf(sql.PreparedStatement)).toBe(mssql.PreparedStatement);
     // Subclasses that handle error 37396 (session-token-expired.test.ts), used by the pool too.
     expect(sql.Request).not.toBe(mssql.Request);
     expect(Object.getPrototypeOf(sql.Request)).toBe(mssql.Request);

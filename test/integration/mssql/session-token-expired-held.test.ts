@@ -1,15 +1,17 @@
-import { inspect } from "node:util";
-import type { TokenSource } from "@entra-sql/core";
-import {
-  createEntraMssql,
-  type EntraMssqlEvent,
-  isSessionTokenExpiredError,
-  SessionTokenExpiredError,
-} from "@entra-sql/mssql";
+import { createEntraMssql, type EntraMssqlEvent } from "@entra-sql/mssql";
 import mssql from "mssql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
-import { demoAppTokenSource, mssqlConfig, SQL_SCOPE, sleep } from "./helpers.js";
+import { demoAppTokenSource, mssqlConfig, SQL_SCOPE } from "./helpers.js";
+import {
+  expectNamed,
+  expectNoTokenIn,
+  expireOpenSessions as expireStale,
+  ofType,
+  recording,
+  resetClocks,
+  sessionsGone as sessionsClosed,
+} from "./stale-sessions.js";
 
 // Error 37396 where a connection is held and the statement cannot move to another one: a transaction's
 // COMMIT, and prepared statements (held from prepare() to unprepare(), their handle living in that
@@ -17,11 +19,7 @@ import { demoAppTokenSource, mssqlConfig, SQL_SCOPE, sleep } from "./helpers.js"
 // calls that end the holding (rollback(), unprepare()) resolve on the dead connection. A refused
 // prepare() held nothing yet and runs once more, like BEGIN.
 //
-// The sessions go stale as in session-token-expired-retry.test.ts: both clocks jump two hours past the
-// one-hour tokens and the stand-in revalidates its sessions; new logins get a fresh token (the pool's
-// login retry). The fixtures are repeated there because test files may not import each other.
-
-const CLOCK_JUMP_MS = 2 * 60 * 60 * 1000;
+// How the sessions go stale without waiting: stale-sessions.ts.
 
 let standIns: StandIns;
 
@@ -30,76 +28,14 @@ beforeAll(async () => {
   await standIns.sql.engine(); // started on first use otherwise, which takes seconds
 });
 
-afterEach(() => {
-  standIns.sql.clockOffsetMs = 0;
-  standIns.entra.settings.clockOffsetMs = 0;
-});
+afterEach(() => resetClocks(standIns));
 
 afterAll(async () => {
   await standIns?.close();
 });
 
-/** Makes every open session refuse its next statement with 37396; returns their ids. */
-function expireOpenSessions(): number[] {
-  standIns.sql.clockOffsetMs += CLOCK_JUMP_MS;
-  standIns.entra.settings.clockOffsetMs += CLOCK_JUMP_MS;
-  const stale = standIns.sql.sessions.map((s) => s.id);
-  expect(standIns.sql.revalidate()).toBe(stale.length);
-  return stale;
-}
-
-/** Polls until none of `ids` is a session at the stand-in; bounded, so a loaded machine only slows it. */
-async function sessionsGone(ids: number[], deadlineMs = 5_000): Promise<boolean> {
-  const until = Date.now() + deadlineMs;
-  while (Date.now() < until) {
-    if (!standIns.sql.sessions.some((s) => ids.includes(s.id))) return true;
-    await sleep(20);
-  }
-  return false;
-}
-
-/** A token source that remembers every token it handed out, to prove none reaches an error. */
-function recording(source: TokenSource): { tokenSource: TokenSource; tokens: Set<string> } {
-  const tokens = new Set<string>();
-  const tokenSource = new Proxy(source, {
-    get(target, property) {
-      const value: unknown = Reflect.get(target, property, target);
-      if (typeof value !== "function") return value;
-      if (property !== "getToken" && property !== "getTokenDetails") return value.bind(target);
-      return async (...args: unknown[]) => {
-        const result = (await value.apply(target, args)) as { token: string };
-        tokens.add(result.token);
-        return result;
-      };
-    },
-  });
-  return { tokenSource, tokens };
-}
-
-function expectNoTokenIn(values: unknown[], tokens: Set<string>): void {
-  expect(tokens.size).toBeGreaterThan(0);
-  const text = values
-    .map((v) => [inspect(v, { depth: 9, showHidden: true }), String(v), (v as Error).stack].join("\n"))
-    .join("\n");
-  for (const token of tokens) {
-    for (const part of [token, ...token.split(".")])
-      expect(text.includes(part), "a token leaked").toBe(false);
-  }
-}
-
-function expectNamed(error: unknown, during: SessionTokenExpiredError["during"]): SessionTokenExpiredError {
-  expect(error).toBeInstanceOf(SessionTokenExpiredError);
-  expect(isSessionTokenExpiredError(error)).toBe(true);
-  const named = error as SessionTokenExpiredError;
-  expect(named.during).toBe(during);
-  expect(named.number).toBe(37396);
-  expect(named.message).toMatch(/error 37396/);
-  expect(String((named.cause as Error).message)).toMatch(/access token is expired/);
-  return named;
-}
-
-const ofType = <T extends EntraMssqlEvent["type"]>(events: EntraMssqlEvent[], type: T) =>
-  events.filter((e): e is Extract<EntraMssqlEvent, { type: T }> => e.type === type);
+const expireOpenSessions = () => expireStale(standIns);
+const sessionsGone = (ids: number[]) => sessionsClosed(standIns, ids);
 
 const failure = (promise: Promise<unknown>) =>
   promise.then(
