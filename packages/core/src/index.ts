@@ -68,6 +68,7 @@ export {
 } from "./token-identity.js";
 export {
   createTokenSource,
+  type InvalidateOptions,
   type TokenDetails,
   type TokenSource,
   type TokenSourceSummary,

@@ -61,8 +61,11 @@ export interface ScopeCacheSummary {
 export interface ScopeCycler {
   /** The cached token, or the shared in-flight fetch when no usable token exists. */
   getToken(abortSignal?: GetTokenOptions["abortSignal"]): Promise<CachedToken>;
-  /** Drops the cached token; a fetch already in flight still answers its waiters but is not cached. */
-  invalidate(): void;
+  /**
+   * Drops the cached token; a fetch already in flight still answers its waiters but is not cached.
+   * With `onlyToken`, only while the cache holds exactly that token (see TokenSource.invalidate).
+   */
+  invalidate(onlyToken?: string): void;
   /** Cancels the retry timer and aborts the in-flight fetch; later calls reject. */
   close(): void;
   summary(): ScopeCacheSummary;
@@ -312,8 +315,10 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
 
   return {
     getToken,
-    invalidate() {
+    invalidate(onlyToken) {
       if (closed) return;
+      // A token already replaced (or being replaced) was dealt with by an earlier invalidation.
+      if (onlyToken !== undefined && current?.accessToken.token !== onlyToken) return;
       generation += 1;
       rejectedToken = current?.accessToken.token ?? rejectedToken;
       current = undefined;

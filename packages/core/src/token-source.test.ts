@@ -267,6 +267,25 @@ describe("invalidate", () => {
     expect(ofType("token-acquired").map((e) => e.reason)).toEqual(["cold", "invalidated"]);
   });
 
+  it("with the rejected token, drops the cache only while it holds that token: one refresh for many refusals", async () => {
+    credential.latencyInMs = 0;
+    const tokens = tokenSource();
+    const rejected = await tokens.getAccessToken();
+    // Three logins refused with the same token report it; only the first one changes anything.
+    tokens.invalidate(SQL, { token: rejected });
+    tokens.invalidate(SQL, { token: rejected }); // a fetch is not even in flight yet
+    const fresh = await tokens.getAccessToken();
+    tokens.invalidate(SQL, { token: rejected }); // the cache holds the fresh token now
+    expect(await tokens.getAccessToken()).toBe(fresh);
+    expect(fresh).not.toBe(rejected);
+    expect(credential.callCount).toBe(2);
+    expect(ofType("token-invalidated")).toHaveLength(1);
+    // The current token, given explicitly, is dropped like a plain invalidate().
+    tokens.invalidate(SQL, { token: fresh });
+    expect(await tokens.getAccessToken()).not.toBe(fresh);
+    expect(credential.callCount).toBe(3);
+  });
+
   it("with no scope, drops every scope's token; an unknown scope is a no-op", async () => {
     credential.latencyInMs = 0;
     const tokens = tokenSource();

@@ -41,6 +41,11 @@ export interface TokenSourceSummary {
 
 type EventName = TokenSourceEventType | "*";
 
+export interface InvalidateOptions {
+  /** The token a server rejected: the cache is dropped only while it still holds this token. */
+  token?: string;
+}
+
 export interface TokenSource extends TokenCredential {
   /**
    * A valid token for exactly one scope (tedious passes one). The scope guard is checked first: a
@@ -57,8 +62,12 @@ export interface TokenSource extends TokenCredential {
    * Drops the cached token of `scope` (of every scope when omitted) so the next caller gets a new
    * one; call it when a server rejects a token. A fetch already in flight still answers the callers
    * waiting for it but does not refill the cache.
+   *
+   * Pass the rejected token as `options.token` and only a cache still holding THAT token is dropped:
+   * when ten pooled logins are refused with the same token at once, the first one's call starts one
+   * refresh and the other nine change nothing (they wait for that refresh like any caller).
    */
-  invalidate(scope?: string): void;
+  invalidate(scope?: string, options?: InvalidateOptions): void;
   /** Listens to one event type, or to all with "*". Returns a function that removes the listener. */
   on<T extends EventName>(type: T, listener: ListenerOf<TokenSourceEvent, T>): () => void;
   off<T extends EventName>(type: T, listener: ListenerOf<TokenSourceEvent, T>): void;
@@ -158,9 +167,10 @@ export function createTokenSource(options?: TokenSourceOptions): TokenSource {
       const cached = await acquire(scope, getTokenOptions?.abortSignal);
       return toDetails(cached);
     },
-    invalidate(scope) {
-      if (scope === undefined) for (const cycler of cyclers.values()) cycler.invalidate();
-      else cyclers.get(canonicalScope(scope) ?? scope)?.invalidate();
+    invalidate(scope, options) {
+      const onlyToken = options?.token;
+      if (scope === undefined) for (const cycler of cyclers.values()) cycler.invalidate(onlyToken);
+      else cyclers.get(canonicalScope(scope) ?? scope)?.invalidate(onlyToken);
     },
     on: (type, listener) => events.on(type, listener),
     off: (type, listener) => events.off(type, listener),

@@ -113,7 +113,8 @@ export function createPoolClass(
         const verdict = isLoginTokenRejected(error);
         if (verdict === false) throw this.#readable(error);
         const scope = first.scope ?? this.#scope;
-        tokenSource.invalidate(scope);
+        // Only if no other refused login has replaced that token yet: one refresh for a whole pool.
+        tokenSource.invalidate(scope, { token: first.token });
         emit(() => ({ type: "login-retried", verdict, scope }));
         const second = newLoginToken();
         try {
