@@ -139,12 +139,14 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
       identityOptions: standIns.entra.credentialOptions(),
     });
     const { events, onEvent } = recorder();
+    const logged: string[] = [];
+    const log = (message: unknown) => logged.push(String(message));
     const db = v.create(
-      createEntraKnexConfig(v.knex, knexConfig(standIns), {
-        tokenSource,
-        ...modeOptions(tokenMode),
-        onEvent,
-      }),
+      createEntraKnexConfig(
+        v.knex,
+        { ...knexConfig(standIns), log: { warn: log, error: log, deprecate: log, debug: log } },
+        { tokenSource, ...modeOptions(tokenMode), onEvent },
+      ),
     );
     const loginsBefore = standIns.sql.logins.length;
     try {
@@ -166,7 +168,15 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
         "unknown-principal",
       ]);
       const token = await tokenSource.getAccessToken(SQL_SCOPE);
-      const printed = `${error.message}${error.stack}${inspect(error, { depth: 8 })}${JSON.stringify(events)}`;
+      // Knex 3.3 logs the failed acquire with its stack; neither that nor the error holds the token.
+      if (v.version === "3.3") expect(logged.join("\n")).toContain("TokenLoginRejectedError");
+      const printed = [
+        error.message,
+        error.stack,
+        inspect(error, { depth: 8 }),
+        JSON.stringify(events),
+        ...logged,
+      ].join("\n");
       for (const segment of token.split(".").slice(1)) expect(printed).not.toContain(segment);
     } finally {
       await db.destroy();
@@ -301,7 +311,7 @@ describe.each(KNEX_VERSIONS)("Knex $version: the config", (v) => {
 });
 
 describe("connect errors", () => {
-  it("a server asking for a Graph token gets none, and the empty driver message is replaced by ours", async () => {
+  it("a server asking for a Graph token gets none, and the empty driver message is replaced by ours (Knex 3.3)", async () => {
     const v = KNEX_VERSIONS.find((k) => k.tokenCredential);
     if (v === undefined) throw new Error("no Knex version with token-credential support");
     const tokenSource = demoAppTokenSource(standIns);
@@ -324,6 +334,7 @@ describe("connect errors", () => {
             database: server.database,
             options: server.tlsOptions(),
           },
+          log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} },
         },
         { tokenSource, tokenMode: "token-credential" },
       ),
