@@ -310,6 +310,56 @@ describe.each(KNEX_VERSIONS)("Knex $version: the config", (v) => {
   });
 });
 
+describe.each(KNEX_VERSIONS)("Knex $version: a connection provider function", (v) => {
+  it("is called by Knex as usual; what it returns is checked at each login", async () => {
+    const tokenSource = demoAppTokenSource(standIns);
+    const { connection } = knexConfig(standIns);
+    let calls = 0;
+    let withPassword = false;
+    const provider = async () => {
+      calls++;
+      return withPassword ? { ...connection, password: "p4ss" } : { ...connection };
+    };
+    const db = v.create(
+      createEntraKnexConfig(
+        v.knex,
+        { connection: provider, pool: { min: 0, max: 1 } },
+        { tokenSource, scope: SQL_SCOPE, maxAgeInMs: null },
+      ),
+    );
+    try {
+      expect(await db.raw("select 1 as one")).toEqual([{ one: 1 }]);
+      expect(calls).toBe(1);
+    } finally {
+      await db.destroy();
+    }
+    withPassword = true;
+    const refused = v.create(
+      createEntraKnexConfig(
+        v.knex,
+        {
+          connection: provider,
+          pool: { min: 0, max: 1 },
+          log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} },
+        },
+        { tokenSource, scope: SQL_SCOPE },
+      ),
+    );
+    try {
+      const error = await refused.raw("select 1 as one").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isInvalidOptionError(error)).toBe(true);
+      expect(error).toMatchObject({ option: "connection.password" });
+      expect(String(error)).not.toContain("p4ss");
+    } finally {
+      await refused.destroy();
+      tokenSource.close();
+    }
+  });
+});
+
 describe("connect errors", () => {
   it("a server asking for a Graph token gets none, and the empty driver message is replaced by ours (Knex 3.3)", async () => {
     const v = KNEX_VERSIONS.find((k) => k.tokenCredential);

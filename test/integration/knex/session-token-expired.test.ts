@@ -130,12 +130,13 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
   it("inside a transaction: a named error with the cause, the connection destroyed, the pool still working", async () => {
     const { tokenSource, events, db } = setUp({ min: 0, max: 2 });
     const name = `${table}_tx`;
+    let stale: number[] = [];
     try {
       await db.raw(`CREATE TABLE ${name} (id INT)`);
       const error = await db
         .transaction(async (trx) => {
           await trx(name).insert({ id: 1 });
-          await expireOpenSessions(events);
+          stale = await expireOpenSessions(events);
           await trx(name).insert({ id: 2 });
         })
         .then(
@@ -148,8 +149,12 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
       expect(error.message).toMatch(/NOT committed/);
       expect(String((error.cause as Error).message)).toMatch(/access token is expired/);
       expect(ofType(events, "statement-retried")).toEqual([]);
-      const stale = ofType(events, "connection-retired").filter((e) => e.reason === "session-token-expired");
-      expect(stale.length).toBeGreaterThan(0);
+      expect(
+        ofType(events, "connection-retired").filter((e) => e.reason === "session-token-expired").length,
+      ).toBeGreaterThan(0);
+      // Destroyed: the transaction's session is gone at the server.
+      expect(stale.length).toBe(1);
+      expect(await sessionsGone(stale)).toBe(true);
 
       // The pool goes on with a fresh connection; nothing of the refused transaction was committed.
       await db.transaction(async (trx) => {
