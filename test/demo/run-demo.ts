@@ -1,0 +1,122 @@
+import { startStandIns } from "../support/stand-ins.js";
+import { createAppObserver } from "./app-observer.js";
+import { knexWorkload } from "./knex-demo.js";
+import { createServerLedger } from "./server-ledger.js";
+import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
+import { createTimeline } from "./timeline.js";
+import { typeormWorkload } from "./typeorm-demo.js";
+import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from "./workload.js";
+
+// `pnpm demo` (and `npm run demo`): the Django recipe's TOKEN + CONN_MAX_AGE, time-compressed, for
+// TypeORM and Knex side by side. Starts the local stand-ins once, sets each example app's schema up,
+// runs a steady light load through both adapters at the same time with short token lifetimes and max
+// age while the server revalidates open sessions (as Azure SQL does after maintenance), prints one
+// timeline tagged per app and a summary with a column per app; exits 1 if an invariant broke.
+// `tsx test/demo/run-demo.ts [typeorm] [knex]` runs only the named apps; DEMO_SECONDS sets the length.
+
+const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload];
+const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
+const TOKEN_LIFETIME_SECONDS = 20;
+const REVALIDATE_EVERY_MS = 3_000;
+const SETTINGS: DemoSettings = {
+  maxAgeInMs: 10_000,
+  maxAgeJitterRatio: 0.025,
+  tokenExpiryMarginInMs: 2_000,
+  scope: "https://database.windows.net/.default",
+};
+const LIMITS = { maxAgeInMs: SETTINGS.maxAgeInMs, toleranceMs: 1_000 };
+
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !WORKLOADS.some((w) => w.name === name));
+const problem =
+  unknown.length > 0
+    ? `unknown app ${unknown.join(", ")}`
+    : SECONDS > 0
+      ? undefined
+      : "DEMO_SECONDS must be > 0";
+if (problem) {
+  console.error(`run-demo.ts: ${problem}. Usage: DEMO_SECONDS=30 tsx test/demo/run-demo.ts [typeorm] [knex]`);
+  process.exit(2);
+}
+const workloads = names.length === 0 ? WORKLOADS : WORKLOADS.filter((w) => names.includes(w.name));
+
+const timeline = createTimeline(["server", ...workloads.map((w) => w.name)]);
+const server = timeline.for("server");
+const ledger = createServerLedger();
+const standIns = await startStandIns({
+  entra: { settings: { tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS } },
+  sql: { onEvent: ledger.onEvent },
+});
+const { entra, sql } = standIns;
+server(`stand-ins up: Entra ID ${entra.authorityHost}, SQL ${sql.host}:${sql.port}`);
+server(
+  `tokens live ${TOKEN_LIFETIME_SECONDS} s; connections at most ${SETTINGS.maxAgeInMs / 1000} s ` +
+    `(minus up to ${SETTINGS.maxAgeJitterRatio * 100}% jitter); sessions revalidated every ${REVALIDATE_EVERY_MS / 1000} s`,
+);
+
+const apps = workloads.map((workload) => {
+  // One service principal per app, created as a database user, so the server's records tell them apart.
+  const displayName = `entra-sql-demo-${workload.name}`;
+  const registered = entra.registerApp({ displayName, clientSecret: true });
+  sql.createUser({ name: displayName });
+  ledger.track(workload.name, registered.clientId);
+  const observer = createAppObserver(timeline.for(workload.name));
+  const identity = { clientId: registered.clientId, clientSecret: registered.clientSecret ?? "" };
+  return { workload, observer, identity };
+});
+
+let exitCode = 1;
+let revalidation: NodeJS.Timeout | undefined;
+const started = await Promise.allSettled(
+  apps.map(({ workload, observer, identity }) =>
+    workload.start({ standIns, identity, settings: SETTINGS, observer }),
+  ),
+);
+let closing: Promise<unknown> | undefined;
+const closeApps = () => {
+  clearInterval(revalidation);
+  closing ??= Promise.allSettled(
+    started.map((r) => (r.status === "fulfilled" ? r.value.close() : undefined)),
+  );
+  return closing;
+};
+try {
+  const running: StartedWorkload[] = [];
+  started.forEach((result, i) => {
+    if (result.status === "fulfilled") running.push(result.value);
+    else apps[i]?.observer.say(`SETUP FAILED: ${(result.reason as Error).message}`);
+  });
+  if (running.length < apps.length) throw new Error("an app could not be set up");
+
+  server(`load: ${workloads.map((w) => w.name).join(" and ")} for ${SECONDS} s`);
+  revalidation = setInterval(() => {
+    server(`revalidated ${sql.revalidate()} open session(s)`);
+  }, REVALIDATE_EVERY_MS);
+  const until = Date.now() + SECONDS * 1000;
+  await Promise.all(apps.map(({ observer }, i) => runLoad(running[i] as StartedWorkload, observer, until)));
+  await closeApps(); // before the summary: retirements while closing land on the timeline, above it
+
+  const reports: AppReport[] = apps.map(({ workload, observer }) => ({
+    app: workload.name,
+    client: observer.stats,
+    server: ledger.stats(workload.name),
+  }));
+  printSummary(reports, LIMITS);
+  const broken = reports.flatMap((report) =>
+    brokenInvariants(report, LIMITS).map((what) => `[${report.app}] ${what}`),
+  );
+  if (ledger.unattributedLogins > 0)
+    broken.push(`[server] ${ledger.unattributedLogins} logins by no demo app`);
+  if (broken.length > 0) {
+    console.log(`\nINVARIANTS BROKEN:\n  ${broken.join("\n  ")}`);
+  } else {
+    console.log(`\nall invariants held (${workloads.map((w) => w.name).join(", ")})`);
+    exitCode = 0;
+  }
+} catch (error) {
+  console.log(`\nDEMO FAILED: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+} finally {
+  await closeApps();
+  await standIns.close();
+}
+process.exit(exitCode);
