@@ -3,16 +3,16 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readLiveSettings } from "./live-settings.js";
 
-// The TypeORM example app, built, run against the live database with the same environment: its
-// migration, CRUD, relation and transactions, then a few seconds of load with a short max age.
+// The example apps, built, run against the live database with this process's environment (the same
+// variables they document): migrations, CRUD, transactions, then a few seconds of load with a 2 s
+// max age, so connections are retired and logged in again while queries run.
 
 const settings = readLiveSettings();
-const appDir = fileURLToPath(new URL("../../examples/typeorm-app/", import.meta.url));
 
-describe("examples/typeorm-app against the live database", () => {
+describe.each(["typeorm-app", "knex-app"])("examples/%s against the live database", (app) => {
   it("runs to completion with exit code 0", async () => {
     const child = spawn(process.execPath, ["dist/main.js", "--duration", "5"], {
-      cwd: appDir,
+      cwd: fileURLToPath(new URL(`../../examples/${app}/`, import.meta.url)),
       env: { ...process.env, ENTRA_SQL_MAX_AGE_SECONDS: "2" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -23,6 +23,6 @@ describe("examples/typeorm-app against the live database", () => {
     expect(code, output).toBe(0);
     expect(output).toContain("transaction committed");
     expect(output).not.toContain("local stand-ins");
-    process.stdout.write(`example app on ${settings.server}: ok\n`);
+    process.stdout.write(`examples/${app} on ${settings.server}: ok\n`);
   });
 });
