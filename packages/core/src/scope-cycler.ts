@@ -4,6 +4,7 @@ import { EntraSqlError } from "./errors.js";
 import type { TypedEventEmitter } from "./event-emitter.js";
 import { type EventError, type TokenSourceEvent, toEventError } from "./events.js";
 import { isoTime, redactTokensIn, withRedactedView } from "./redact.js";
+import { expiryClaimOf } from "./token-expiry-claim.js";
 
 // One token cache entry per scope, as a closure with one in-flight fetch (modelled on the Azure
 // SDK's core-rest-pipeline tokenCycler): a token past its refresh point starts a background refresh
@@ -210,6 +211,12 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
       throw new EntraSqlError(
         `@entra-sql/core: ${fetched.source} returned a token for "${scope}" without a valid expiresOnTimestamp.`,
       );
+    }
+    // The token's own `exp` when it is earlier than the credential's estimate (token-expiry-claim.ts):
+    // validity, refresh and the connections' token bound then follow what the server checks.
+    const claimed = expiryClaimOf(token.token);
+    if (claimed !== undefined && claimed < token.expiresOnTimestamp) {
+      return { ...fetched, token: { ...token, expiresOnTimestamp: claimed } };
     }
     return fetched;
   }

@@ -1,5 +1,4 @@
 import {
-  describeToken,
   isAccessTokenExpiredOnSession,
   isLoginTokenRejected,
   readableConnectError,
@@ -179,7 +178,8 @@ export function createEntraClientClass(
     const connection = await created;
     hideToken(connection);
     watchSession(connection, registry);
-    const stamp = registry.stamp(connection, loginTokenExpiry(used));
+    // core's token source reports the earlier of the credential's expiry and the token's `exp` claim.
+    const stamp = registry.stamp(connection, used.expiresOnTimestamp);
     emit(() => ({
       type: "connection-opened",
       tokenMode,
@@ -208,23 +208,6 @@ function recordingCredential(tokenSource: TokenSource, used: LoginToken) {
       return token;
     },
   };
-}
-
-/**
- * When the server will hold the login token expired: the token's own `exp` claim when it is a readable
- * JWT and earlier than what the credential reported. They differ by up to a second: `exp` is whole
- * seconds, and msal computes `expiresOnTimestamp` from `expires_in` and its own clock; the server
- * checks `exp`.
- */
-function loginTokenExpiry(used: LoginToken): number | undefined {
-  if (used.token === undefined) return used.expiresOnTimestamp;
-  let claimed: number;
-  try {
-    claimed = describeToken(used.token).expiresOn.getTime();
-  } catch {
-    return used.expiresOnTimestamp; // not a JWT (opaque tokens exist): trust the credential
-  }
-  return used.expiresOnTimestamp === undefined ? claimed : Math.min(claimed, used.expiresOnTimestamp);
 }
 
 /**
