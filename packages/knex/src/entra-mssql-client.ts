@@ -68,7 +68,8 @@ export function createEntraClientClass(
         const verdict = isLoginTokenRejected(error);
         if (verdict === false) throw readable(error, server);
         const usedScope = first.scope ?? scope;
-        tokenSource.invalidate(usedScope);
+        // Only while the cache still holds the refused token: logins refused together share one refresh.
+        tokenSource.invalidate(usedScope, first.token === undefined ? undefined : { token: first.token });
         emit(() => ({ type: "login-retried", verdict, scope: usedScope }));
         const second = newLoginToken();
         try {
