@@ -2,17 +2,13 @@ import {
   type ConnectionStamp,
   isAccessTokenExpiredOnSession,
   isLoginTokenRejected,
+  readableConnectError,
   resolveScope,
+  TokenLoginRejectedError,
   type TokenSource,
 } from "@entra-sql/core";
-import {
-  ConnectionFailedError,
-  createUserStatementFor,
-  firstMessage,
-  identityOf,
-  TokenLoginRejectedError,
-} from "./errors.js";
 import { emitter } from "./events.js";
+import { PACKAGE_NAME } from "./invalid-option.js";
 import type { MssqlPoolConstructor, TediousConfig, TediousConnection } from "./mssql-driver.js";
 import type { ResolvedOptions } from "./options.js";
 import { checkPoolConfig, type PoolValidate } from "./pool-config.js";
@@ -121,12 +117,13 @@ export function createPoolClass(
           return await this.#login(second, startedAt, 2);
         } catch (secondError) {
           if (isLoginTokenRejected(secondError) === false) throw this.#readable(secondError);
-          const identity = identityOf(second.token ?? first.token);
           throw new TokenLoginRejectedError(
-            identity,
-            createUserStatementFor(identity),
-            this.config.server,
-            this.config.database ?? this.config.options?.database,
+            {
+              token: second.token ?? first.token,
+              server: this.config.server,
+              database: this.config.database ?? this.config.options?.database,
+              packageName: PACKAGE_NAME,
+            },
             { cause: secondError },
           );
         }
@@ -295,15 +292,7 @@ export function createPoolClass(
 
     /** mssql's ConnectionError keeps tedious' empty AggregateError message; give it one. */
     #readable(error: unknown): unknown {
-      if (!(error instanceof Error) || error.message.trim() !== "") return error;
-      const code = (error as { code?: unknown }).code;
-      return new ConnectionFailedError(
-        this.config.server,
-        firstMessage(error) ??
-          `the driver gave no message${typeof code === "string" ? ` (code ${code})` : ""}`,
-        typeof code === "string" ? code : undefined,
-        { cause: error },
-      );
+      return readableConnectError(error, { server: this.config.server, packageName: PACKAGE_NAME });
     }
   }
   Object.defineProperty(EntraConnectionPool, "name", { value: "EntraConnectionPool" });
