@@ -35,6 +35,18 @@ export class InvalidOptionError extends EntraSqlError {
   }
 }
 
+/**
+ * An adapter's InvalidOptionError factory: core's error (so `isInvalidOptionError` and `instanceof`
+ * work) with the adapter's package name in front of the message, since the option belongs to it.
+ * @example const invalidOption = invalidOptionFor("@entra-sql/knex");
+ */
+export function invalidOptionFor(
+  packageName: string,
+): (option: string, value: string, expected: string, cause?: unknown) => InvalidOptionError {
+  return (option, value, expected, cause) =>
+    new InvalidOptionError(option, value, expected, { packageName, cause });
+}
+
 /** A short, secret-free rendering of an option's value for an error message (never a long string). */
 export function describeOptionValue(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);

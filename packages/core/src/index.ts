@@ -1,6 +1,15 @@
 // @entra-sql/core: an always-fresh Entra ID token for SQL connections. Public API only; the cycler,
-// the chain internals, the emitter and the redaction helpers stay internal.
+// the chain internals, the token source's event emitter and the redaction helpers stay internal.
 
+export {
+  type ConnectionEvent,
+  type ConnectionOpenedEvent,
+  type ConnectionRetiredEvent,
+  type Emit,
+  type LoginRetriedEvent,
+  type StatementRetriedEvent,
+  safeEmitter,
+} from "./connection-events.js";
 export {
   CONNECTION_LIFETIME_DEFAULTS,
   type ConnectionLifetimeOptions,
@@ -9,6 +18,15 @@ export {
   createConnectionLifetimePolicy,
   type RetireReason,
 } from "./connection-lifetime.js";
+export {
+  CONNECTION_OPTION_DEFAULTS,
+  type ConnectionOptions,
+  type CredentialShortcutOption,
+  type ResolveConnectionOptionsSettings,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+  type TokenMode,
+} from "./connection-options.js";
 export type {
   CredentialPreset,
   CredentialPresetName,
@@ -19,6 +37,7 @@ export {
   describeOptionValue,
   EntraSqlError,
   InvalidOptionError,
+  invalidOptionFor,
   isEntraSqlError,
   isInvalidOptionError,
   isScopeNotAllowedError,

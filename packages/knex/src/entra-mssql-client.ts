@@ -3,12 +3,12 @@ import {
   isLoginTokenRejected,
   readableConnectError,
   resolveScope,
+  safeEmitter,
   TokenLoginRejectedError,
   type TokenSource,
 } from "@entra-sql/core";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { SessionTokenExpiredError } from "./errors.js";
-import { emitter } from "./events.js";
 import { PACKAGE_NAME } from "./invalid-option.js";
 import { checkConnection } from "./knex-config.js";
 import type { MssqlDialect } from "./knex-dialect.js";
@@ -49,7 +49,7 @@ export function createEntraClientClass(
   options: ResolvedOptions,
 ): MssqlClientConstructor {
   const { tokenSource, tokenMode } = options;
-  const emit = emitter(options.onEvent);
+  const emit = safeEmitter(options.onEvent);
   const registry = new ConnectionRegistry(options.lifetime, dialect.capsLifetime, emit);
 
   class EntraMssqlClient extends dialect.Client {

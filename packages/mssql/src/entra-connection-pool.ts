@@ -4,10 +4,10 @@ import {
   isLoginTokenRejected,
   readableConnectError,
   resolveScope,
+  safeEmitter,
   TokenLoginRejectedError,
   type TokenSource,
 } from "@entra-sql/core";
-import { emitter } from "./events.js";
 import { PACKAGE_NAME } from "./invalid-option.js";
 import type { MssqlPoolConstructor, TediousConfig, TediousConnection } from "./mssql-driver.js";
 import type { ResolvedOptions } from "./options.js";
@@ -51,7 +51,7 @@ export function createPoolClass(
   classes: EntraClasses = { Request: undefined, Transaction: undefined },
 ): MssqlPoolConstructor {
   const { tokenSource, tokenMode, lifetime } = options;
-  const emit = emitter(options.onEvent);
+  const emit = safeEmitter(options.onEvent);
 
   class EntraConnectionPool extends Base {
     #scope: string | undefined;

@@ -1,4 +1,4 @@
-import type { TokenSource } from "@entra-sql/core";
+import { safeEmitter, type TokenSource } from "@entra-sql/core";
 import { createPoolClass, type EntraClasses } from "./entra-connection-pool.js";
 import {
   createPreparedStatementClass,
@@ -6,7 +6,6 @@ import {
 } from "./entra-prepared-statement.js";
 import { createRequestClass, type MssqlRequestConstructor } from "./entra-request.js";
 import { createTransactionClass, type MssqlTransactionConstructor } from "./entra-transaction.js";
-import { emitter } from "./events.js";
 import { type MssqlModule, poolConstructorOf } from "./mssql-driver.js";
 import { type EntraMssqlOptions, resolveOptions } from "./options.js";
 
@@ -40,7 +39,7 @@ export function createEntraMssql<M extends MssqlModule>(
   const resolved = resolveOptions(options);
   // Request, Transaction and PreparedStatement subclasses handle error 37396 (retry once outside a
   // transaction, a named error inside one); the pool creates its requests and transactions with them.
-  const emit = emitter(resolved.onEvent);
+  const emit = safeEmitter(resolved.onEvent);
   const BaseRequest = (mssql as { Request?: unknown }).Request;
   const BaseTransaction = (mssql as { Transaction?: unknown }).Transaction;
   const BasePreparedStatement = (mssql as { PreparedStatement?: unknown }).PreparedStatement;

@@ -1,4 +1,4 @@
-import type { emitter } from "./events.js";
+import type { Emit } from "./events.js";
 import { type Callback, holderOf, hooksOf, isRefusal, named } from "./session-token-expiry.js";
 
 // The PreparedStatement subclass (error 37396, session-token-expiry.ts). A prepared statement holds
@@ -13,8 +13,6 @@ import { type Callback, holderOf, hooksOf, isRefusal, named } from "./session-to
 //   connection released, and the pool closes it (it was marked retired by the refusal).
 // mssql runs sp_prepare, sp_execute and sp_unprepare with requests of its own global Request class,
 // not ours, so the errors are named here, around those calls.
-
-type Emit = ReturnType<typeof emitter>;
 
 /** mssql's PreparedStatement, with the underscore methods and fields of lib/base/prepared-statement.js (v11, v12). */
 interface MssqlPreparedStatementInternals {

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
+import { safeEmitter } from "@entra-sql/core";
 import { describe, expect, it } from "vitest";
 import { createRequestClass, type MssqlRequestConstructor } from "./entra-request.js";
 import { isSessionTokenExpiredError, type SessionTokenExpiredError } from "./errors.js";
 import type { EntraMssqlEvent } from "./events.js";
-import { emitter } from "./events.js";
 import { type Callback, SESSION_EXPIRY } from "./session-token-expiry.js";
 
 // The Request subclass against a fake of mssql's Request that plays scripted attempts: what the
@@ -53,7 +53,7 @@ function setUp(script: Step[], parent: "pool" | "transaction" | "foreign" = "poo
   const fresh: object[] = [];
   const Request = createRequestClass(
     FakeRequest as unknown as MssqlRequestConstructor,
-    emitter((event) => events.push(event)),
+    safeEmitter<EntraMssqlEvent>((event) => events.push(event)),
   );
   const owner: Record<PropertyKey, unknown> = { script };
   if (parent === "pool") {

@@ -1,5 +1,5 @@
 import { SessionTokenExpiredError } from "./errors.js";
-import type { emitter } from "./events.js";
+import type { Emit } from "./events.js";
 import { type Callback, type During, holderOf, hooksOf, isRefusal, named } from "./session-token-expiry.js";
 
 // The Request subclass: a statement refused with 37396 (session-token-expiry.ts) is run once more on a
@@ -18,7 +18,6 @@ import { type Callback, type During, holderOf, hooksOf, isRefusal, named } from 
 // retried without delivering them twice: it is emitted as a SessionTokenExpiredError ("stream").
 
 type Method = "query" | "batch" | "execute" | "bulk";
-type Emit = ReturnType<typeof emitter>;
 
 /** mssql's Request, with the underscore methods its public ones call. */
 interface MssqlRequestInternals {

@@ -1,12 +1,10 @@
 import type { MssqlRequestConstructor } from "./entra-request.js";
-import type { emitter } from "./events.js";
+import type { Emit } from "./events.js";
 import { type Callback, hooksOf, isRefusal, named } from "./session-token-expiry.js";
 
 // The Transaction subclass (error 37396, session-token-expiry.ts). A transaction holds one connection:
 // a statement refused inside it cannot run alone elsewhere, so its requests (entra-request.ts) name the
 // error. Here: BEGIN, COMMIT and ROLLBACK.
-
-type Emit = ReturnType<typeof emitter>;
 
 interface MssqlTransactionInternals {
   parent: unknown;

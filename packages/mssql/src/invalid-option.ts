@@ -1,17 +1,7 @@
-import { describeOptionValue, InvalidOptionError } from "@entra-sql/core";
+import { describeOptionValue, invalidOptionFor } from "@entra-sql/core";
 
-// core's InvalidOptionError (so `isInvalidOptionError` and `instanceof` work), with this package's
-// name in front of the message: the option belongs to @entra-sql/mssql, not to core.
+// Options of this package fail with core's InvalidOptionError under this package's name.
 
 export const PACKAGE_NAME = "@entra-sql/mssql";
-
-export function invalidOption(
-  option: string,
-  value: string,
-  expected: string,
-  cause?: unknown,
-): InvalidOptionError {
-  return new InvalidOptionError(option, value, expected, { packageName: PACKAGE_NAME, cause });
-}
-
+export const invalidOption = invalidOptionFor(PACKAGE_NAME);
 export const describeValue = describeOptionValue;

@@ -1,185 +1,26 @@
 import {
-  CONNECTION_LIFETIME_DEFAULTS,
-  type ConnectionLifetimePolicy,
-  createConnectionLifetimePolicy,
-  createTokenSource,
-  isInvalidOptionError,
-  type TokenSource,
-  type TokenSourceOptions,
+  CONNECTION_OPTION_DEFAULTS,
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
 } from "@entra-sql/core";
 import type { EntraMssqlEvent } from "./events.js";
-import { describeValue, invalidOption } from "./invalid-option.js";
+import { PACKAGE_NAME } from "./invalid-option.js";
 
-// Options of createEntraMssql, every default in DEFAULTS, validation at creation. Lifetime options
-// are checked by core's policy (and re-thrown under this package's name).
+// Options of createEntraMssql: core's shared adapter options (documented, defaulted and validated
+// there, errors under this package's name). A token source this package creates is closed with
+// `entraMssql.tokenSource.close()`.
 
-/** How tedious receives the token. */
-export type TokenMode = "inline" | "token-credential";
+export type { TokenMode } from "@entra-sql/core";
 
-export interface EntraMssqlOptions {
-  /**
-   * Where tokens come from: a TokenSource from `@entra-sql/core` (shared with other pools or
-   * adapters), or options for `createTokenSource` (this package then creates one and owns it; close
-   * it with `entraMssql.tokenSource.close()`). Default: `createTokenSource()`, the default
-   * credential chain.
-   * @example { credential: "managed-identity" }
-   */
-  tokenSource?: TokenSource | TokenSourceOptions;
-  /**
-   * `"inline"` (default): the token is fetched before the socket opens and sent in LOGIN7
-   * (`azure-active-directory-access-token`); the scope comes from `scope` or the server's host name.
-   * One round trip less per login. `"token-credential"`: tedious asks the token source after the
-   * server names its SPN (FEDAUTHINFO); the scope follows the server, and core's scope guard refuses
-   * any scope that is not a SQL audience.
-   * @example "token-credential"
-   */
-  tokenMode?: TokenMode;
-  /**
-   * Token scope for `"inline"` mode. Default: derived from the server host
-   * (`*.database.windows.net` -> `https://database.windows.net/.default`, other clouds likewise);
-   * required for hosts with another suffix (private DNS names, local servers). Not allowed with
-   * `"token-credential"` (the server names the scope there).
-   * @example "https://database.windows.net/.default"
-   */
-  scope?: string;
-  /**
-   * Retire a pooled connection this long after it logged in, in ms; `null` disables the age cap (the
-   * token bound still applies). Default 30 minutes.
-   * @example 15 * 60_000
-   */
-  maxAgeInMs?: number | null;
-  /** Fraction of `maxAgeInMs` subtracted at random per connection, in [0, 0.5). Default 0.025. */
-  maxAgeJitterRatio?: number;
-  /**
-   * Retire a connection this long before the token it logged in with expires, in ms. Default 60 s.
-   * @example 2 * 60_000
-   */
-  tokenExpiryMarginInMs?: number;
-  /** Receives this package's events (connections opened and retired, login retries). Default: none. */
-  onEvent?: (event: EntraMssqlEvent) => void;
-}
+/** Options of `createEntraMssql`. Every default is in `ENTRA_MSSQL_DEFAULTS`. */
+export interface EntraMssqlOptions extends ConnectionOptions<EntraMssqlEvent> {}
 
-export const DEFAULTS = {
-  // Inline saves the FEDAUTHINFO round trip of every login (DESIGN.md "Two ways to hand tedious the
-  // token"); test/bench/mssql-token-mode.ts measures it.
-  tokenMode: "inline",
-  maxAgeInMs: CONNECTION_LIFETIME_DEFAULTS.maxAgeInMs,
-  maxAgeJitterRatio: CONNECTION_LIFETIME_DEFAULTS.maxAgeJitterRatio,
-  tokenExpiryMarginInMs: CONNECTION_LIFETIME_DEFAULTS.tokenExpiryMarginInMs,
-} as const;
+export const DEFAULTS = CONNECTION_OPTION_DEFAULTS;
 
-export interface ResolvedOptions {
-  tokenSource: TokenSource;
-  /** True when this package created the token source. */
-  ownsTokenSource: boolean;
-  tokenMode: TokenMode;
-  scope: string | undefined;
-  lifetime: ConnectionLifetimePolicy;
-  onEvent: ((event: EntraMssqlEvent) => void) | undefined;
-}
-
-const KNOWN_OPTIONS: Record<keyof EntraMssqlOptions, true> = {
-  tokenSource: true,
-  tokenMode: true,
-  scope: true,
-  maxAgeInMs: true,
-  maxAgeJitterRatio: true,
-  tokenExpiryMarginInMs: true,
-  onEvent: true,
-};
-const OPTION_NAMES = Object.keys(KNOWN_OPTIONS);
-const TOKEN_MODES: readonly TokenMode[] = ["inline", "token-credential"];
+export type ResolvedOptions = ResolvedConnectionOptions<EntraMssqlEvent>;
 
 /** Validates `options` (any value: it may come from untyped JavaScript) and applies the defaults. */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidOption(
-      "options",
-      describeValue(options),
-      "an object of @entra-sql/mssql options, or nothing",
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(KNOWN_OPTIONS, key)) {
-      throw invalidOption(key, "not a known option", `one of ${OPTION_NAMES.join(", ")}`);
-    }
-  }
-  const given = options as EntraMssqlOptions;
-
-  const tokenMode = given.tokenMode ?? DEFAULTS.tokenMode;
-  if (!TOKEN_MODES.includes(tokenMode)) {
-    throw invalidOption("tokenMode", describeValue(tokenMode), '"inline" or "token-credential"');
-  }
-  const scope = given.scope;
-  if (scope !== undefined) {
-    if (typeof scope !== "string" || scope.trim() === "") {
-      throw invalidOption(
-        "scope",
-        describeValue(scope),
-        'a token scope, e.g. "https://database.windows.net/.default"',
-      );
-    }
-    if (tokenMode === "token-credential") {
-      throw invalidOption(
-        "scope",
-        describeValue(scope),
-        'no scope with tokenMode "token-credential" (the server names it; core\'s scope guard checks it), or tokenMode "inline"',
-      );
-    }
-  }
-  if (given.onEvent !== undefined && typeof given.onEvent !== "function") {
-    throw invalidOption("onEvent", describeValue(given.onEvent), "a function");
-  }
-
-  let lifetime: ConnectionLifetimePolicy;
-  try {
-    lifetime = createConnectionLifetimePolicy({
-      maxAgeInMs: given.maxAgeInMs === undefined ? DEFAULTS.maxAgeInMs : given.maxAgeInMs,
-      maxAgeJitterRatio: given.maxAgeJitterRatio ?? DEFAULTS.maxAgeJitterRatio,
-      tokenExpiryMarginInMs: given.tokenExpiryMarginInMs ?? DEFAULTS.tokenExpiryMarginInMs,
-    });
-  } catch (error) {
-    if (isInvalidOptionError(error)) throw invalidOption(error.option, error.value, error.expected, error);
-    throw error;
-  }
-
-  const { tokenSource, ownsTokenSource } = resolveTokenSource(given.tokenSource);
-  return { tokenSource, ownsTokenSource, tokenMode, scope, lifetime, onEvent: given.onEvent };
-}
-
-function isTokenSource(value: object): value is TokenSource {
-  const candidate = value as Partial<Record<keyof TokenSource, unknown>>;
-  return (
-    typeof candidate.getToken === "function" &&
-    typeof candidate.getTokenDetails === "function" &&
-    typeof candidate.invalidate === "function"
-  );
-}
-
-function resolveTokenSource(value: unknown): { tokenSource: TokenSource; ownsTokenSource: boolean } {
-  if (value === undefined) return { tokenSource: createTokenSource(), ownsTokenSource: true };
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalidOption(
-      "tokenSource",
-      describeValue(value),
-      "a TokenSource from createTokenSource() or an object of token source options",
-    );
-  }
-  if (isTokenSource(value)) return { tokenSource: value, ownsTokenSource: false };
-  if (typeof (value as { getToken?: unknown }).getToken === "function") {
-    throw invalidOption(
-      "tokenSource",
-      "a TokenCredential without getTokenDetails/invalidate",
-      'a TokenSource: wrap the credential with createTokenSource({ credential }) from "@entra-sql/core"',
-    );
-  }
-  try {
-    return { tokenSource: createTokenSource(value as TokenSourceOptions), ownsTokenSource: true };
-  } catch (error) {
-    if (isInvalidOptionError(error)) {
-      throw invalidOption(`tokenSource.${error.option}`, error.value, error.expected, error);
-    }
-    throw error;
-  }
+  return resolveConnectionOptions<EntraMssqlEvent>(options, { packageName: PACKAGE_NAME });
 }

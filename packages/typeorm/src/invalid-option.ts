@@ -1,15 +1,6 @@
-import { describeOptionValue, InvalidOptionError } from "@entra-sql/core";
+import { describeOptionValue, invalidOptionFor } from "@entra-sql/core";
 
-// core's InvalidOptionError (so `isInvalidOptionError` and `instanceof` work), with this package's
-// name in front of the message: the option belongs to @entra-sql/typeorm, not to core.
+// Options of this package fail with core's InvalidOptionError under this package's name.
 
-export function invalidOption(
-  option: string,
-  value: string,
-  expected: string,
-  cause?: unknown,
-): InvalidOptionError {
-  return new InvalidOptionError(option, value, expected, { packageName: "@entra-sql/typeorm", cause });
-}
-
+export const invalidOption = invalidOptionFor("@entra-sql/typeorm");
 export const describeValue = describeOptionValue;
