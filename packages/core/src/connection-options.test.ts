@@ -30,14 +30,16 @@ const PACKAGE = "@entra-sql/some-adapter";
 const adapter: ResolveConnectionOptionsSettings = { packageName: PACKAGE };
 const withShortcut: ResolveConnectionOptionsSettings = { packageName: PACKAGE, credentialShortcut: true };
 
+/** The InvalidOptionError `run` throws. */
 function invalid(run: () => unknown): InvalidOptionError {
+  let thrown: unknown;
   try {
     run();
   } catch (error) {
-    if (isInvalidOptionError(error)) return error;
-    throw error;
+    thrown = error;
   }
-  throw new Error("expected an InvalidOptionError");
+  expect(isInvalidOptionError(thrown), String(thrown)).toBe(true);
+  return thrown as InvalidOptionError;
 }
 
 describe("resolveConnectionOptions", () => {

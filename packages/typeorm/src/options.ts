@@ -1,4 +1,4 @@
-import type { CredentialSpec, TokenSource, TokenSourceOptions } from "@entra-sql/core";
+import type { CredentialShortcutOption } from "@entra-sql/core";
 import type { EntraMssqlOptions, MssqlModule } from "@entra-sql/mssql";
 import type { DataSourceOptions } from "typeorm";
 
@@ -13,52 +13,18 @@ export type ManagedTypeOrmKey = "type" | "driver" | "authentication" | "username
 /** What the user may pass of TypeORM's mssql options: everything but the managed keys. */
 export type TypeOrmPassThrough = Partial<Omit<SqlServerDataSourceOptions, ManagedTypeOrmKey>>;
 
-export interface EntraTypeOrmOptions {
+/**
+ * This package's options: @entra-sql/mssql's (core's shared adapter options: `tokenSource`, `tokenMode`,
+ * `scope`, `maxAgeInMs`, `maxAgeJitterRatio`, `tokenExpiryMarginInMs`, `onEvent`), the `credential`
+ * shortcut (not together with `tokenSource`), and the `mssql` module. A token source this package
+ * creates is closed with `options.driver.tokenSource.close()`.
+ */
+export interface EntraTypeOrmOptions extends CredentialShortcutOption, EntraMssqlOptions {
   /**
    * The `mssql` module to wrap (`import mssql from "mssql"`). Default: the `mssql` this package
    * resolves (the peer dependency installed next to it). Pass it when your app bundles or pins its own.
    */
   mssql?: MssqlModule;
-  /**
-   * Where tokens come from: a TokenSource from `@entra-sql/core` (shared with other data sources or
-   * adapters; you close it), or options for `createTokenSource` (this package creates one; close it
-   * with `options.driver.tokenSource.close()`). Not together with `credential`.
-   * Default: `createTokenSource()`, the `"default"` credential chain.
-   * @example { credential: "managed-identity", refreshWindowInMs: 30 * 60_000 }
-   */
-  tokenSource?: TokenSource | TokenSourceOptions;
-  /**
-   * Shortcut for `tokenSource: { credential }`: a preset name (`"default"`, `"cli"`,
-   * `"managed-identity"`, ...), a preset object, a `TokenCredential`, or a list of those.
-   * Not together with `tokenSource`. Default: `"default"`.
-   * @example "managed-identity"
-   */
-  credential?: CredentialSpec;
-  /**
-   * `"inline"` (default): the token is fetched before the socket opens and sent in LOGIN7.
-   * `"token-credential"`: tedious asks for the token after the server names its scope.
-   * @example "token-credential"
-   */
-  tokenMode?: EntraMssqlOptions["tokenMode"];
-  /**
-   * Token scope for `"inline"` mode. Default: derived from `host` (`*.database.windows.net` and the
-   * other clouds' SQL suffixes); required for any other host name.
-   * @example "https://database.windows.net/.default"
-   */
-  scope?: string;
-  /**
-   * Retire a pooled connection this long after it logged in, in ms (Django's `CONN_MAX_AGE`, in
-   * seconds there); `null` disables the age cap (connections still retire before their token
-   * expires). Default 30 minutes.
-   * @example 15 * 60_000
-   */
-  maxAgeInMs?: number | null;
-  /** Fraction of `maxAgeInMs` subtracted at random per connection, in [0, 0.5). Default 0.025. */
-  maxAgeJitterRatio?: number;
-  /** Retire a connection this long before its login token expires, in ms. Default 60 s. */
-  tokenExpiryMarginInMs?: number;
-  /** Receives `@entra-sql/mssql` events (connections opened and retired, login retries). Default: none. */
-  onEvent?: EntraMssqlOptions["onEvent"];
 }
 
 export type EntraTypeOrmKey = keyof EntraTypeOrmOptions;
