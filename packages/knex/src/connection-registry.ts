@@ -13,6 +13,8 @@ export class ConnectionRegistry {
   readonly #stamps = new WeakMap<TediousConnection, ConnectionStamp>();
   readonly #retired = new WeakSet<TediousConnection>();
   readonly #sessionExpired = new WeakSet<TediousConnection>();
+  /** The error a refused BEGIN TRANSACTION was given (session-token-expiry.ts watchSession). */
+  readonly #beginRefusals = new WeakMap<TediousConnection, unknown>();
   /** Connections that logged in no later than one refused with 37396 carry a token as old: retire them too. */
   #staleBornAtOrBefore = Number.NEGATIVE_INFINITY;
 
@@ -73,6 +75,16 @@ export class ConnectionRegistry {
     const stamp = this.#stamps.get(connection);
     if (stamp !== undefined) this.#staleBornAtOrBefore = Math.max(this.#staleBornAtOrBefore, stamp.bornAt);
     this.retire(connection, "session-token-expired", "statement");
+  }
+
+  /** The server refused BEGIN TRANSACTION on this connection with 37396; `error` is what Knex was given. */
+  beginRefused(connection: TediousConnection, error: unknown): void {
+    this.#beginRefusals.set(connection, error);
+    this.sessionExpired(connection);
+  }
+
+  beginRefusalOf(connection: TediousConnection): unknown {
+    return this.#beginRefusals.get(connection);
   }
 
   retire(connection: TediousConnection, reason: RetireReason | "session-token-expired", at: RetireAt): void {

@@ -12,10 +12,21 @@ import { SessionTokenExpiredError } from "./errors.js";
 import { PACKAGE_NAME } from "./invalid-option.js";
 import { checkConnection } from "./knex-config.js";
 import type { MssqlDialect } from "./knex-dialect.js";
-import type { MssqlClientConstructor, MssqlClientInternals, TediousConnection } from "./knex-internals.js";
+import type {
+  KnexTransaction,
+  MssqlClientConstructor,
+  MssqlClientInternals,
+  StreamTarget,
+  TediousConnection,
+} from "./knex-internals.js";
 import type { ResolvedOptions } from "./options.js";
 import { enqueue, runNext } from "./request-queue.js";
-import { retryOnFreshConnection, watchSession } from "./session-token-expiry.js";
+import {
+  retryOnFreshConnection,
+  retryRefusedBegin,
+  streamRetryingOnce,
+  watchSession,
+} from "./session-token-expiry.js";
 
 // A subclass of the app's own Knex mssql client, handed to Knex as `client` (Knex accepts a Client
 // class there: lib/knex-builder/internal/config-resolver.js). It overrides Knex's dialect hooks:
@@ -32,6 +43,10 @@ import { retryOnFreshConnection, watchSession } from "./session-token-expiry.js"
 //   never while in use.
 // - `_query(connection, query)`: 37396 outside a transaction runs the statement once more on a fresh
 //   connection; inside one it becomes a SessionTokenExpiredError.
+// - `_stream(connection, query, stream)`: the same for `.stream()` / `.pipe()` while no row was emitted
+//   (session-token-expiry.ts streamRetryingOnce).
+// - `transaction(container, config, outerTx)`: a top-level transaction whose BEGIN is refused with 37396
+//   runs once more on a fresh connection (session-token-expiry.ts retryRefusedBegin).
 // - `_enqueueRequest` / `_chomp`: one request queue per connection (request-queue.ts).
 // - `destroy()`: closes the token source when this package created it.
 // No `#private` members: Knex runs transactions on `Object.create(Client.prototype)` (lib/execution/
@@ -125,6 +140,42 @@ export function createEntraClientClass(
           emit,
         );
       }
+    }
+
+    override _stream(
+      connection: TediousConnection,
+      query: object,
+      stream: StreamTarget,
+      options?: unknown,
+    ): Promise<void> {
+      return streamRetryingOnce(
+        this,
+        connection,
+        stream,
+        (target, into) => super._stream(target, query, into, options),
+        registry,
+        emit,
+      );
+    }
+
+    override transaction(
+      container: unknown,
+      config?: Record<string, unknown>,
+      outerTx?: unknown,
+    ): KnexTransaction {
+      const trx = super.transaction(container, config, outerTx);
+      // Nested transactions are savepoints (no BEGIN); a transaction given its connection keeps it.
+      if (outerTx !== undefined && outerTx !== null) return trx;
+      if (this.transacting === true || config?.connection !== undefined) return trx;
+      retryRefusedBegin(
+        this,
+        trx,
+        (fresh) =>
+          super.transaction(container, { ...config, connection: fresh }, outerTx) as PromiseLike<unknown>,
+        registry,
+        emit,
+      );
+      return trx;
     }
 
     override _enqueueRequest(request: unknown, connection: TediousConnection): void {

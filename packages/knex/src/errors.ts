@@ -5,7 +5,7 @@ import { EntraSqlError } from "@entra-sql/core";
 
 /**
  * A statement was refused with error 37396 ("access token is expired") on a connection held by a
- * transaction, or refused again after its one retry. The server did not run it; inside a transaction,
+ * transaction, by a stream that had already emitted rows, or again after its one retry. The server did not run it; inside a transaction,
  * nothing of the transaction was committed. The connection is destroyed, never handed out again: let
  * the transaction roll back (Knex does when the handler throws) and run it again from the application.
  * `cause` is tedious' error.
@@ -16,10 +16,13 @@ export class SessionTokenExpiredError extends EntraSqlError {
   readonly number = 37396;
   constructor(
     /**
-     * `"transaction"`: a statement or COMMIT inside a transaction; `"begin"`: the BEGIN TRANSACTION (nothing
-     * ran); `"retry"`: a statement outside a transaction, refused again on a freshly logged-in connection.
+     * `"transaction"`: a statement, streamed query or COMMIT inside a transaction; `"begin"`: the BEGIN
+     * TRANSACTION of a transaction given its connection (`{ connection }`), so not run again (nothing
+     * ran); `"retry"`: a statement, streamed query or BEGIN outside a transaction, refused again on a
+     * freshly logged-in connection; `"stream"`: a `.stream()` / `.pipe()` query refused after it had
+     * already emitted rows, so not run again (its rows would repeat).
      */
-    readonly during: "transaction" | "begin" | "retry",
+    readonly during: "transaction" | "begin" | "retry" | "stream",
     options: { cause: unknown },
   ) {
     super(messages[during], options);
@@ -40,6 +43,11 @@ const messages = {
     "@entra-sql/knex: the server refused a statement because the login token of its session expired " +
     "(error 37396), and refused it again after one retry on a freshly logged-in connection. The statement " +
     "was not executed. Check the token source (clock skew, token lifetime) and the identity's access.",
+  stream:
+    "@entra-sql/knex: the server refused a streamed query because the login token of its session expired " +
+    "(error 37396) after the stream had already emitted rows, so it was not run again (those rows would " +
+    "repeat). The refused statement was not executed; its connection is destroyed, not reused. Discard the " +
+    "rows received and run the query again: new connections log in with a fresh token.",
 } as const;
 
 export const isSessionTokenExpiredError = (error: unknown): error is SessionTokenExpiredError =>

@@ -33,6 +33,8 @@ const REQUIRED_METHODS = [
   "destroyRawConnection",
   "getPoolSettings",
   "_query",
+  "_stream",
+  "transaction",
   "_enqueueRequest",
   "_chomp",
 ] as const;

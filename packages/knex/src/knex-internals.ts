@@ -15,6 +15,8 @@ export interface TediousConnection {
   state?: { name?: string };
   /** Knex >= 3.2 (lib/client.js `create`): `performance.now()` after which the pool refuses it. */
   __knexLifetimeLimit?: number | null;
+  /** Knex (lib/execution/transaction.js acquireConnection): the id of the transaction holding it. */
+  __knexTxId?: unknown;
   /** Knex: why the connection is unusable ('error' / 'end' handlers in acquireRawConnection). */
   __knex__disposed?: unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
@@ -24,6 +26,22 @@ export interface TediousConnection {
   beginTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   commitTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   rollbackTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
+}
+
+/** What Knex's mssql `_stream` calls on the stream it is given (lib/dialects/mssql/index.js). */
+export interface StreamTarget {
+  write(row: unknown): boolean;
+  end(): unknown;
+  emit(event: string | symbol, ...args: unknown[]): boolean;
+  destroyed?: boolean;
+}
+
+/** Knex's Transaction (lib/execution/transaction.js): the method wrapped to run a refused BEGIN again. */
+export interface KnexTransaction {
+  acquireConnection?: (
+    config: { connection?: unknown } | undefined,
+    run: (connection: TediousConnection) => Promise<unknown>,
+  ) => Promise<unknown>;
 }
 
 /** Knex's mssql Client instance: the methods overridden or called here. */
@@ -40,6 +58,14 @@ export interface MssqlClientInternals {
   releaseConnection(connection: TediousConnection): Promise<void>;
   destroyRawConnection(connection: TediousConnection): Promise<void>;
   _query(connection: TediousConnection, query: object): Promise<unknown>;
+  _stream(
+    connection: TediousConnection,
+    query: object,
+    stream: StreamTarget,
+    options?: unknown,
+  ): Promise<unknown>;
+  /** A top-level or nested Transaction; `config.connection`: run on that connection (not released). */
+  transaction(container: unknown, config?: Record<string, unknown>, outerTx?: unknown): KnexTransaction;
   _enqueueRequest(request: unknown, connection: TediousConnection): void;
   _chomp(connection: TediousConnection): void;
   destroy(callback?: unknown): Promise<void>;
