@@ -86,6 +86,12 @@ export {
   type TokenIdentity,
 } from "./token-identity.js";
 export {
+  type LoginToken,
+  loginWithFreshTokenRetry,
+  type TokenAuthentication,
+  type TokenLoginSettings,
+} from "./token-login.js";
+export {
   createTokenSource,
   type InvalidateOptions,
   type TokenDetails,

@@ -1,11 +1,9 @@
 import {
   isAccessTokenExpiredOnSession,
-  isLoginTokenRejected,
-  readableConnectError,
+  loginWithFreshTokenRetry,
   resolveScope,
   safeEmitter,
-  TokenLoginRejectedError,
-  type TokenSource,
+  type TokenAuthentication,
 } from "@entra-sql/core";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { SessionTokenExpiredError } from "./errors.js";
@@ -34,7 +32,7 @@ import {
 //   physical connection. A token first (inline), put in the connection settings Knex maps to tedious'
 //   authentication (`type`, `token`, and on Knex >= 3.3 `credential`: lib/dialects/mssql/index.js
 //   `_generateConnection`) only while Knex builds that one connection; login; stamp. One retry with a
-//   fresh token on 18456.
+//   fresh token on 18456 (core's loginWithFreshTokenRetry runs the flow; this client connects and stamps).
 // - `validateConnection(connection)`: the pool's `validate` calls it on every acquire (3.1: after the
 //   `__knex__disposed` check; 3.2+: after the disposed, lifetime and config-refresh checks). The token
 //   bound is checked here; on 3.1 the age cap too (Knex >= 3.2 caps the age itself, see
@@ -52,13 +50,6 @@ import {
 // No `#private` members: Knex runs transactions on `Object.create(Client.prototype)` (lib/execution/
 // transaction.js makeTxClient), an object that never ran our constructor; state lives in this closure.
 
-/** What one login used, recorded for the stamp, the retry and the error. */
-interface LoginToken {
-  token: string | undefined;
-  expiresOnTimestamp: number | undefined;
-  scope: string | undefined;
-}
-
 export function createEntraClientClass(
   dialect: MssqlDialect,
   options: ResolvedOptions,
@@ -69,35 +60,21 @@ export function createEntraClientClass(
 
   class EntraMssqlClient extends dialect.Client {
     override async acquireRawConnection(): Promise<TediousConnection> {
-      const startedAt = Date.now();
       // A connection provider function's result is checked here, at each login; a static one was
       // checked when the config was created.
       const settings = this.connectionSettings;
       const server = checkConnection(settings, "connection");
-      const scope = tokenMode === "inline" ? resolveScope({ server, scope: options.scope }) : undefined;
-      const connect = () => super.acquireRawConnection();
-      const first = newLoginToken();
-      try {
-        return await login(this, connect, first, scope, startedAt, 1);
-      } catch (error) {
-        const verdict = isLoginTokenRejected(error);
-        if (verdict === false) throw readable(error, server);
-        const usedScope = first.scope ?? scope;
-        // Only while the cache still holds the refused token: logins refused together share one refresh.
-        tokenSource.invalidate(usedScope, first.token === undefined ? undefined : { token: first.token });
-        emit(() => ({ type: "login-retried", verdict, scope: usedScope }));
-        const second = newLoginToken();
-        try {
-          return await login(this, connect, second, scope, startedAt, 2);
-        } catch (secondError) {
-          if (isLoginTokenRejected(secondError) === false) throw readable(secondError, server);
-          const database = typeof settings.database === "string" ? settings.database : undefined;
-          throw new TokenLoginRejectedError(
-            { token: second.token ?? first.token, server, database, packageName: PACKAGE_NAME },
-            { cause: secondError },
-          );
-        }
-      }
+      return await loginWithFreshTokenRetry({
+        tokenSource,
+        tokenMode,
+        scope: tokenMode === "inline" ? resolveScope({ server, scope: options.scope }) : undefined,
+        emit,
+        packageName: PACKAGE_NAME,
+        server,
+        database: typeof settings.database === "string" ? settings.database : undefined,
+        attempt: (authentication) => login(this, () => super.acquireRawConnection(), authentication),
+        stamp: (connection, used) => registry.stamp(connection, used.expiresOnTimestamp),
+      });
     }
 
     override validateConnection(connection: TediousConnection): boolean {
@@ -196,27 +173,12 @@ export function createEntraClientClass(
     }
   }
 
-  /** One login: the token (inline) or a recording credential (token-credential), then Knex's connect. */
+  /** One login: Knex's connect with this login's authentication in the connection settings. */
   async function login(
     client: MssqlClientInternals,
     connect: () => Promise<TediousConnection>,
-    used: LoginToken,
-    scope: string | undefined,
-    startedAt: number,
-    attempt: 1 | 2,
+    authentication: TokenAuthentication,
   ): Promise<TediousConnection> {
-    let authentication: Record<string, unknown>;
-    if (tokenMode === "inline") {
-      const details = await tokenSource.getTokenDetails(scope);
-      Object.assign(used, {
-        token: details.token,
-        expiresOnTimestamp: details.expiresOnTimestamp,
-        scope: details.scope,
-      });
-      authentication = { type: "azure-active-directory-access-token", token: details.token };
-    } else {
-      authentication = { type: "token-credential", credential: recordingCredential(tokenSource, used) };
-    }
     const settings = client.connectionSettings;
     let created: Promise<TediousConnection>;
     // Knex reads the settings synchronously, inside acquireRawConnection's Promise executor, to build
@@ -230,36 +192,11 @@ export function createEntraClientClass(
     const connection = await created;
     hideToken(connection);
     watchSession(connection, registry);
-    // core's token source reports the earlier of the credential's expiry and the token's `exp` claim.
-    const stamp = registry.stamp(connection, used.expiresOnTimestamp);
-    emit(() => ({
-      type: "connection-opened",
-      tokenMode,
-      scope: used.scope,
-      tokenExpiresOnTimestamp: stamp.tokenExpiresOnTimestamp,
-      retireAt: stamp.retireAt,
-      durationInMs: Date.now() - startedAt,
-      attempt,
-    }));
     return connection;
   }
 
   Object.defineProperty(EntraMssqlClient, "name", { value: "EntraMssqlClient" });
   return EntraMssqlClient;
-}
-
-/** One credential object per login, so the token the connection logged in with is known. */
-function recordingCredential(tokenSource: TokenSource, used: LoginToken) {
-  return {
-    getToken: async (...args: Parameters<TokenSource["getToken"]>) => {
-      const [scopes] = args;
-      const token = await tokenSource.getToken(...args);
-      used.token = token.token;
-      used.expiresOnTimestamp = token.expiresOnTimestamp;
-      used.scope = Array.isArray(scopes) ? scopes[0] : (scopes as string);
-      return token;
-    },
-  };
 }
 
 /**
@@ -286,12 +223,4 @@ function closeRetired(connection: TediousConnection): void {
     delete connection.__knex__disposed;
   });
   connection.close();
-}
-
-function readable(error: unknown, server: string): unknown {
-  return readableConnectError(error, { server, packageName: PACKAGE_NAME });
-}
-
-function newLoginToken(): LoginToken {
-  return { token: undefined, expiresOnTimestamp: undefined, scope: undefined };
 }

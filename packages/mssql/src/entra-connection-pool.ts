@@ -1,12 +1,10 @@
 import {
   type ConnectionStamp,
   isAccessTokenExpiredOnSession,
-  isLoginTokenRejected,
-  readableConnectError,
+  loginWithFreshTokenRetry,
   resolveScope,
   safeEmitter,
-  TokenLoginRejectedError,
-  type TokenSource,
+  type TokenAuthentication,
 } from "@entra-sql/core";
 import { PACKAGE_NAME } from "./invalid-option.js";
 import type { MssqlPoolConstructor, TediousConfig, TediousConnection } from "./mssql-driver.js";
@@ -17,7 +15,8 @@ import { SESSION_EXPIRY, type SessionExpiryHooks } from "./session-token-expiry.
 // The ConnectionPool subclass. It overrides four hooks of mssql's tedious pool
 // (mssql lib/tedious/connection-pool.js and lib/base/connection-pool.js, v11 and v12):
 // - `_config()`: the tedious config of ONE new connection; we put this login's authentication in it;
-// - `_poolCreate()`: token first (inline), login, stamp; one retry with a fresh token on 18456;
+// - `_poolCreate()`: core's loginWithFreshTokenRetry (token first when inline, login, one retry with a
+//   fresh token on 18456); we hand its authentication to mssql's own `_poolCreate()` and stamp;
 // - `_poolValidate(connection)`: tarn's `validate`, run on every acquire: retire by age or token first,
 //   then mssql's own check, then the user's `pool.validate` (mssql would let that one replace its own);
 // - `release(connection)`: a connection past its retire time is closed as it comes back, never in use.
@@ -29,13 +28,6 @@ import { SESSION_EXPIRY, type SessionExpiryHooks } from "./session-token-expiry.
 // subclasses (mssql's own create the driver's global classes).
 // These are underscore methods, not documented API: mssql-driver.ts checks they exist when the module
 // is handed in, and the integration tests run against the real mssql.
-
-/** What one login used, recorded for the stamp, the retry and the error. */
-interface LoginToken {
-  token: string | undefined;
-  expiresOnTimestamp: number | undefined;
-  scope: string | undefined;
-}
 
 /** The module's Request and Transaction subclasses, when the mssql module had them. */
 export interface EntraClasses {
@@ -101,61 +93,29 @@ export function createPoolClass(
     }
 
     override async _poolCreate(): Promise<TediousConnection> {
-      const startedAt = Date.now();
-      const first = newLoginToken();
-      try {
-        return await this.#login(first, startedAt, 1);
-      } catch (error) {
-        const verdict = isLoginTokenRejected(error);
-        if (verdict === false) throw this.#readable(error);
-        const scope = first.scope ?? this.#scope;
-        // Only if no other refused login has replaced that token yet: one refresh for a whole pool.
-        tokenSource.invalidate(scope, { token: first.token });
-        emit(() => ({ type: "login-retried", verdict, scope }));
-        const second = newLoginToken();
-        try {
-          return await this.#login(second, startedAt, 2);
-        } catch (secondError) {
-          if (isLoginTokenRejected(secondError) === false) throw this.#readable(secondError);
-          throw new TokenLoginRejectedError(
-            {
-              token: second.token ?? first.token,
-              server: this.config.server,
-              database: this.config.database ?? this.config.options?.database,
-              packageName: PACKAGE_NAME,
-            },
-            { cause: secondError },
+      return await loginWithFreshTokenRetry({
+        tokenSource,
+        tokenMode,
+        scope: this.#scope,
+        emit,
+        packageName: PACKAGE_NAME,
+        server: this.config.server,
+        database: this.config.database ?? this.config.options?.database,
+        attempt: (authentication) => this.#login(authentication),
+        stamp: (connection, used) => {
+          const stamp = lifetime.stamp(
+            used.expiresOnTimestamp === undefined ? {} : { tokenExpiresOnTimestamp: used.expiresOnTimestamp },
           );
-        }
-      }
+          this.#stamps.set(connection, stamp);
+          return stamp;
+        },
+      });
     }
 
-    async #login(used: LoginToken, startedAt: number, attempt: 1 | 2): Promise<TediousConnection> {
-      if (tokenMode === "inline") {
-        const details = await tokenSource.getTokenDetails(this.#scope);
-        Object.assign(used, {
-          token: details.token,
-          expiresOnTimestamp: details.expiresOnTimestamp,
-          scope: details.scope,
-        });
-        this.#pendingAuthentication = {
-          type: "azure-active-directory-access-token",
-          options: { token: details.token },
-        };
-      } else {
-        // One credential object per login, so the token this connection logged in with is known.
-        const credential = {
-          getToken: async (...args: Parameters<TokenSource["getToken"]>) => {
-            const [scopes] = args;
-            const token = await tokenSource.getToken(...args);
-            used.token = token.token;
-            used.expiresOnTimestamp = token.expiresOnTimestamp;
-            used.scope = Array.isArray(scopes) ? scopes[0] : scopes;
-            return token;
-          },
-        };
-        this.#pendingAuthentication = { type: "token-credential", options: { credential } };
-      }
+    /** One login: mssql's own `_poolCreate()` with this login's authentication in tedious' config. */
+    async #login(authentication: TokenAuthentication): Promise<TediousConnection> {
+      const { type, ...options } = authentication;
+      this.#pendingAuthentication = { type, options };
       let created: Promise<TediousConnection>;
       try {
         // mssql calls _config() synchronously inside _poolCreate(), before any await.
@@ -167,21 +127,6 @@ export function createPoolClass(
       connection.on?.("errorMessage", (message: unknown) => {
         if (isAccessTokenExpiredOnSession(message)) this.#onSessionTokenExpired(connection);
       });
-      const stamp = lifetime.stamp({
-        ...(used.expiresOnTimestamp === undefined
-          ? {}
-          : { tokenExpiresOnTimestamp: used.expiresOnTimestamp }),
-      });
-      this.#stamps.set(connection, stamp);
-      emit(() => ({
-        type: "connection-opened",
-        tokenMode,
-        scope: used.scope,
-        tokenExpiresOnTimestamp: used.expiresOnTimestamp,
-        retireAt: stamp.retireAt,
-        durationInMs: Date.now() - startedAt,
-        attempt,
-      }));
       return connection;
     }
 
@@ -289,16 +234,7 @@ export function createPoolClass(
       if (Request === undefined) return super.batch(...args);
       return (new Request(this) as { batch(...a: unknown[]): unknown }).batch(...args);
     }
-
-    /** mssql's ConnectionError keeps tedious' empty AggregateError message; give it one. */
-    #readable(error: unknown): unknown {
-      return readableConnectError(error, { server: this.config.server, packageName: PACKAGE_NAME });
-    }
   }
   Object.defineProperty(EntraConnectionPool, "name", { value: "EntraConnectionPool" });
   return EntraConnectionPool;
-}
-
-function newLoginToken(): LoginToken {
-  return { token: undefined, expiresOnTimestamp: undefined, scope: undefined };
 }
