@@ -5,6 +5,7 @@ import {
   safeEmitter,
   type TokenAuthentication,
 } from "@entra-sql/core";
+import { retryRefusedBegin } from "./begin-retry.js";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { SessionTokenExpiredError } from "./errors.js";
 import { PACKAGE_NAME } from "./invalid-option.js";
@@ -19,12 +20,9 @@ import type {
 } from "./knex-internals.js";
 import type { ResolvedOptions } from "./options.js";
 import { enqueue, runNext } from "./request-queue.js";
-import {
-  retryOnFreshConnection,
-  retryRefusedBegin,
-  streamRetryingOnce,
-  watchSession,
-} from "./session-token-expiry.js";
+import { watchSession } from "./session-token-expiry.js";
+import { retryOnFreshConnection } from "./statement-retry.js";
+import { streamRetryingOnce } from "./stream-retry.js";
 
 // A subclass of the app's own Knex mssql client, handed to Knex as `client` (Knex accepts a Client
 // class there: lib/knex-builder/internal/config-resolver.js). It overrides Knex's dialect hooks:
@@ -42,9 +40,9 @@ import {
 // - `_query(connection, query)`: 37396 outside a transaction runs the statement once more on a fresh
 //   connection; inside one it becomes a SessionTokenExpiredError.
 // - `_stream(connection, query, stream)`: the same for `.stream()` / `.pipe()` while no row was emitted
-//   (session-token-expiry.ts streamRetryingOnce).
+//   (stream-retry.ts).
 // - `transaction(container, config, outerTx)`: a top-level transaction whose BEGIN is refused with 37396
-//   runs once more on a fresh connection (session-token-expiry.ts retryRefusedBegin).
+//   runs once more on a fresh connection (begin-retry.ts).
 // - `_enqueueRequest` / `_chomp`: one request queue per connection (request-queue.ts).
 // - `destroy()`: closes the token source when this package created it.
 // No `#private` members: Knex runs transactions on `Object.create(Client.prototype)` (lib/execution/
