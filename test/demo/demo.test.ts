@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StandIns, startStandIns } from "../support/stand-ins.js";
 
 // The README's first command runs this demo (TypeORM and Knex side by side against one pair of
 // stand-ins); here it runs time-compressed (12 s of load) and must hold every invariant it checks, for
@@ -10,6 +11,14 @@ import { describe, expect, it } from "vitest";
 
 const demo = fileURLToPath(new URL("./run-demo.ts", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", demo], { cwd: root, env, timeout: 90_000 }, (error, out) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+    );
+  });
+}
 
 /** The summary row `label`'s value per app column, e.g. ["0", "0"]. */
 function row(stdout: string, label: string): string[] {
@@ -23,14 +32,7 @@ function row(stdout: string, label: string): string[] {
 
 describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
   it("runs both apps through token rotations with every invariant held", async () => {
-    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ["--import", "tsx", demo],
-        { cwd: root, env: { ...process.env, DEMO_SECONDS: "12" }, timeout: 90_000 },
-        (error, out) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
-      );
-    });
+    const { code, stdout } = await runDemo({ ...withoutAzureSettings(), DEMO_SECONDS: "12" });
     expect(stdout).toContain("all invariants held (typeorm, knex)");
     expect(code).toBe(0);
     // One timeline, each line tagged with the app (or the server) it is about.
@@ -54,4 +56,61 @@ describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
       expect(Number.parseFloat(age)).toBeLessThanOrEqual(11);
     }
   }, 100_000);
+});
+
+/** This process's environment without Azure or entra-sql settings (the demo would go to Azure). */
+function withoutAzureSettings(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(AZURE_|ENTRA_SQL_|NODE_EXTRA_CA_CERTS$)/.test(key)),
+  );
+}
+
+// With AZURE_SQL_SERVER set, the demo runs the example apps against that database (azure-demo.ts). CI
+// has no Azure, so the stand-ins play the database, configured exactly as a real one would be: the
+// laptop credential (the fake `az`), a scope for a host that names no cloud, the CA trusted through
+// NODE_EXTRA_CA_CERTS.
+describe("npm run demo with Azure settings", () => {
+  let standIns: StandIns;
+  beforeAll(async () => {
+    standIns = await startStandIns();
+  });
+  afterAll(async () => {
+    await standIns?.close();
+  });
+
+  const azureLike = () => ({
+    ...withoutAzureSettings(),
+    AZURE_SQL_SERVER: standIns.sql.host,
+    AZURE_SQL_PORT: String(standIns.sql.port),
+    AZURE_SQL_DATABASE: standIns.sql.database,
+    ENTRA_SQL_CREDENTIAL: "cli",
+    ENTRA_SQL_SCOPE: "https://database.windows.net/.default",
+    ENTRA_SQL_MAX_AGE_SECONDS: "2",
+    NODE_EXTRA_CA_CERTS: standIns.caFile,
+    PATH: standIns.entra.cli.pathWithCli(),
+    DEMO_SECONDS: "4",
+  });
+
+  it("runs both example apps against the configured database, not the stand-ins it would start", async () => {
+    const loginsBefore = standIns.sql.logins.length;
+    const { code, stdout } = await runDemo(azureLike());
+    expect(stdout).toContain("all apps ok (typeorm, knex)");
+    expect(code).toBe(0);
+    expect(stdout).not.toContain("starting the local stand-ins");
+    for (const app of ["typeorm", "knex"]) {
+      expect(stdout).toMatch(new RegExp(`\\[${app}\\] +transaction committed`));
+      expect(stdout).toMatch(new RegExp(`\\s${app} +ok; load: \\d+ queries, 0 failed`));
+    }
+    // The database it was pointed at saw the apps log in, as the CLI's signed-in user.
+    const logins = standIns.sql.logins.slice(loginsBefore);
+    expect(logins.length).toBeGreaterThanOrEqual(2);
+    expect(logins.every((l) => l.ok && l.principal?.name === standIns.demo?.user.upn)).toBe(true);
+  }, 100_000);
+
+  it("exits 1 and says which app failed when an app cannot run", async () => {
+    const { code, stdout } = await runDemo({ ...azureLike(), AZURE_SQL_DATABASE: "" });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/typeorm +FAILED \(exit 1\)/);
+    expect(stdout).toContain("AN APP FAILED");
+  }, 60_000);
 });

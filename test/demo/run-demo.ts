@@ -1,5 +1,6 @@
 import { startStandIns } from "../support/stand-ins.js";
 import { createAppObserver } from "./app-observer.js";
+import { runDemoOnAzure } from "./azure-demo.js";
 import { knexWorkload } from "./knex-demo.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
@@ -13,6 +14,7 @@ import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from 
 // age while the server revalidates open sessions (as Azure SQL does after maintenance), prints one
 // timeline tagged per app and a summary with a column per app; exits 1 if an invariant broke.
 // `tsx test/demo/run-demo.ts [typeorm] [knex]` runs only the named apps; DEMO_SECONDS sets the length.
+// With AZURE_SQL_SERVER set, the example apps run against that database instead (azure-demo.ts).
 
 const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload];
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
@@ -39,6 +41,14 @@ if (problem) {
   process.exit(2);
 }
 const workloads = names.length === 0 ? WORKLOADS : WORKLOADS.filter((w) => names.includes(w.name));
+if (process.env.AZURE_SQL_SERVER) {
+  process.exit(
+    await runDemoOnAzure(
+      workloads.map((w) => w.name),
+      SECONDS,
+    ),
+  );
+}
 
 const timeline = createTimeline(["server", ...workloads.map((w) => w.name)]);
 const server = timeline.for("server");
