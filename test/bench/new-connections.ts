@@ -29,6 +29,8 @@ interface Contender {
 interface CredentialKind {
   name: string;
   endpoint: "cli" | "token";
+  /** Added to every `az` run: the fake answers in ~15 ms, a real `az account get-access-token` in ~0.5-1 s. */
+  cliLatencyMs?: number;
   preset(): Parameters<typeof createTokenSource>[0];
   bare(): TokenCredential;
 }
@@ -42,6 +44,13 @@ const kinds: CredentialKind[] = [
   {
     name: "Azure CLI (laptop)",
     endpoint: "cli",
+    preset: () => ({ credential: "cli" }),
+    bare: () => new AzureCliCredential(),
+  },
+  {
+    name: "Azure CLI, 600 ms per az run (like the real one)",
+    endpoint: "cli",
+    cliLatencyMs: 600,
     preset: () => ({ credential: "cli" }),
     bare: () => new AzureCliCredential(),
   },
@@ -160,6 +169,9 @@ const ratio = (value: number, ours: number) => (ours > 0 ? `${(value / ours).toF
 
 try {
   for (const kind of kinds) {
+    const slowCli = kind.cliLatencyMs
+      ? entra.faults.inject({ kind: "latency", ms: kind.cliLatencyMs, endpoint: "cli" })
+      : undefined;
     const all = contenders(kind);
     const ours = all[1];
     if (ours === undefined) throw new Error("contenders changed");
@@ -185,10 +197,11 @@ try {
         `${contender.name.padEnd(24)}${cell(ms(r.p50), 9)}${cell(ms(r.p99), 9)}${cell(String(r.requests), 19)}${cell(ratio(r.p99, oursStorm.p99), 13)}`,
       );
     }
+    await slowCli?.clear();
   }
   console.log(
     "\n(identity requests: token-endpoint requests, or `az` runs for the CLI. The static token is fetched once, at its first use, " +
-      "and never refreshed. The fake `az` answers in ~15 ms; a real one takes ~0.5-1 s, which widens the CLI gap.)",
+      "and never refreshed. The fake `az` answers in ~15 ms; the second CLI block adds 600 ms per run, as a real one takes.)",
   );
 } finally {
   await standIns.close();
