@@ -8,91 +8,47 @@
 // step begins and waits for the reply, so the test can set the stand-ins up for that step (revoke the
 // principal, shorten token lifetimes, move the server's clock and revalidate open sessions) and slice
 // the stand-in's login records by step. Output: one JSON line on stdout (the facts; the test asserts on
-// them), exit code 0; on an error one JSON line { "error": ... } and exit code 1.
+// them), exit code 0; on an error one JSON line { "error": ... } and exit code 1. The parts shared with
+// knex-tedious20-scenario.mjs (tedious 20, the resolve hook, the step protocol, the result line) are in
+// node22-scenario-support.mjs.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire, registerHooks } from "node:module";
-import { dirname, join, sep } from "node:path";
-import { pathToFileURL } from "node:url";
-
-const require = createRequire(import.meta.url);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const versionOf = (dir) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version;
+import { dirname } from "node:path";
+import {
+  checkLoadedTedious,
+  connectToTest,
+  redirectTediousOf,
+  report,
+  require,
+  sleep,
+  tediousVersion,
+  versionOf,
+} from "./node22-scenario-support.mjs";
 
 // ---- tedious 20 under mssql 12 ------------------------------------------------------------------------
 // mssql 12.7 depends on tedious "^19.2.2 || ^20.0.0"; npm on Node 22 installs tedious 20 for it. pnpm
 // resolves that range to the tedious 19.2.2 this workspace pins elsewhere, so mssql's own
 // require("tedious") is pointed here at the tedious 20 of @entra-sql/compat-node22 (a resolve hook,
-// Node >= 22.15). Nothing else is redirected; the checks below prove which tedious mssql loaded.
-
-assert.ok(process.versions.node.startsWith("22."), `expected Node.js 22, this is ${process.version}`);
+// Node >= 22.15; node22-scenario-support.mjs checks Node 22 and tedious 20). Nothing else is redirected;
+// the checks below prove which tedious mssql loaded.
 
 const mssqlDir = dirname(require.resolve("mssql/package.json"));
-const fixturePackageJson = require.resolve("@entra-sql/compat-node22/package.json");
-const tediousPackageJson = createRequire(fixturePackageJson).resolve("tedious/package.json");
-const tediousDir = dirname(tediousPackageJson);
-const tediousVersion = versionOf(tediousDir);
-assert.ok(tediousVersion.startsWith("20."), `expected tedious 20 in ${tediousDir}, found ${tediousVersion}`);
-
-const mssqlUrlPrefix = pathToFileURL(mssqlDir + sep).href;
-// Resolved from inside tedious 20's own folder, "tedious" is tedious 20.
-const resolveAsTedious20 = createRequire(tediousPackageJson).resolve;
-let redirectedRequires = 0;
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    const isTedious = specifier === "tedious" || specifier.startsWith("tedious/");
-    if (isTedious && context.parentURL?.startsWith(mssqlUrlPrefix)) {
-      redirectedRequires++;
-      return { url: pathToFileURL(resolveAsTedious20(specifier)).href, shortCircuit: true };
-    }
-    return nextResolve(specifier, context);
-  },
-});
+const redirectedRequires = redirectTediousOf(mssqlDir);
 
 const { default: mssql } = await import("mssql");
 const { createEntraMssql } = await import("@entra-sql/mssql");
 
-/** Every tedious file in the module cache is tedious 20's, none of another tedious (checked again at the end). */
-function checkLoadedTedious() {
-  const files = Object.keys(require.cache).filter((file) => /[\\/]node_modules[\\/]tedious[\\/]/.test(file));
-  assert.ok(files.length > 0, "no tedious module was loaded");
-  const foreign = files.filter((file) => !file.startsWith(tediousDir + sep));
-  assert.deepEqual(foreign, [], "mssql loaded a tedious other than tedious 20");
-  return files.length;
-}
-assert.ok(redirectedRequires > 0, "mssql never required tedious");
-checkLoadedTedious();
+assert.ok(redirectedRequires() > 0, "mssql never required tedious");
+checkLoadedTedious("mssql");
 
 // ---- talking to the test ------------------------------------------------------------------------------
 
-const settings = JSON.parse(process.env.ENTRA_SQL_COMPAT_SETTINGS ?? "null");
-assert.ok(settings, "ENTRA_SQL_COMPAT_SETTINGS is not set (run through test/compat/tedious20.test.ts)");
-assert.ok(process.send, "no IPC channel to the test (run through test/compat/tedious20.test.ts)");
+const test = connectToTest("test/compat/tedious20.test.ts");
+const { settings, tellTest, onEvent, begin } = test;
 const { tokenMode, scope } = settings;
-
-const pending = new Map();
-let nextMessageId = 0;
-process.on("message", (message) => {
-  const settle = pending.get(message.id);
-  pending.delete(message.id);
-  settle?.(message);
-});
-
-/** Tells the test that `step` begins (or that `action` is due) and waits until it has done its part. */
-function tellTest(message) {
-  const id = ++nextMessageId;
-  return new Promise((resolve, reject) => {
-    pending.set(id, (reply) => (reply.error ? reject(new Error(`test: ${reply.error}`)) : resolve(reply)));
-    process.send({ id, ...message });
-  });
-}
 
 // ---- the scenario -------------------------------------------------------------------------------------
 
-const events = [];
-let step = "setup";
-const onEvent = (event) => events.push({ step, ...event });
 const modeOptions = tokenMode === "inline" ? { tokenMode, scope } : { tokenMode };
 const tokenSourceOptions = (extra = {}) => ({ ...settings.tokenSource, ...extra });
 const config = (pool, extra = {}) => ({
@@ -104,17 +60,12 @@ const config = (pool, extra = {}) => ({
   ...extra,
 });
 
-async function begin(name, extra = {}) {
-  step = name;
-  return tellTest({ step: name, ...extra });
-}
-
 async function run() {
   const result = {
     node: process.versions.node,
     tedious: tediousVersion,
     mssql: versionOf(mssqlDir),
-    redirectedRequires,
+    redirectedRequires: redirectedRequires(),
     tediousFilesLoaded: 0,
     steps: {},
   };
@@ -202,18 +153,9 @@ async function run() {
   }
 
   await begin("done");
-  result.tediousFilesLoaded = checkLoadedTedious();
-  result.events = events;
+  result.tediousFilesLoaded = checkLoadedTedious("mssql");
+  result.events = test.events;
   return result;
 }
 
-let line;
-let exitCode = 0;
-try {
-  line = JSON.stringify(await run());
-} catch (error) {
-  exitCode = 1;
-  line = JSON.stringify({ error: error instanceof Error ? error.stack : String(error), step });
-}
-// Exit once the line is written, whatever handles a driver may still hold.
-process.stdout.write(`${line}\n`, () => process.exit(exitCode));
+await report(run, () => test.step);
