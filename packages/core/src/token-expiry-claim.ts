@@ -1,3 +1,5 @@
+import { decodePayload } from "./token-identity.js";
+
 // The `exp` claim of a JWT access token, read without verifying it (only the server and Entra can
 // vouch for a token). Why: a credential's `expiresOnTimestamp` is an estimate. msal computes it from
 // `expires_in` and its own clock in whole, rounded seconds, so it can fall up to ~1.5 s after the
@@ -5,13 +7,11 @@
 
 /** `exp` in epoch ms, or `undefined` when the token is not a JWT with a numeric `exp` (opaque tokens exist). */
 export function expiryClaimOf(token: string): number | undefined {
-  const payload = token.split(".")[1];
-  if (payload === undefined || payload === "") return undefined;
+  let exp: unknown;
   try {
-    const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    const exp = (claims as { exp?: unknown } | null)?.exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
+    exp = decodePayload(token).exp;
   } catch {
     return undefined;
   }
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
 }

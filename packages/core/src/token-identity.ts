@@ -234,7 +234,8 @@ function printable(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
 }
 
-function decodePayload(token: string): Record<string, unknown> {
+/** The claims of a JWT, decoded, not verified; a MalformedAccessTokenError (never quoting the token) otherwise. */
+export function decodePayload(token: string): Record<string, unknown> {
   if (typeof token !== "string" || token.length === 0)
     throw new MalformedAccessTokenError("it is not a non-empty string");
   const parts = token.split(".");
