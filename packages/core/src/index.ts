@@ -67,6 +67,7 @@ export {
   TokenLoginRejectedError,
 } from "./login-errors.js";
 export { createScopeGuard, type ScopeGuard, SQL_SCOPES } from "./scope-guard.js";
+export { isSessionTokenExpiredError, SessionTokenExpiredError } from "./session-token-expired-error.js";
 export {
   ACCESS_TOKEN_EXPIRED_ON_SESSION,
   isAccessTokenExpiredOnSession,

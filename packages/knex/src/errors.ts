@@ -1,19 +1,21 @@
-import { EntraSqlError } from "@entra-sql/core";
+import {
+  isSessionTokenExpiredError as isSessionTokenExpired,
+  SessionTokenExpiredError as SessionTokenExpiredBase,
+} from "@entra-sql/core";
 
-// Named errors with `cause`; `isXxxError` helpers compare `name` (duplicate installs). The connect-time
-// errors (TokenLoginRejectedError, ConnectionFailedError) are core's, shared with @entra-sql/mssql.
+// Named errors with `cause`. The connect-time errors (TokenLoginRejectedError, ConnectionFailedError)
+// and the base of SessionTokenExpiredError are core's, shared with @entra-sql/mssql.
 
 /**
  * A statement was refused with error 37396 ("access token is expired") on a connection held by a
- * transaction, by a stream that had already emitted rows, or again after its one retry. The server did not run it; inside a transaction,
- * nothing of the transaction was committed. The connection is destroyed, never handed out again: let
- * the transaction roll back (Knex does when the handler throws) and run it again from the application.
- * `cause` is tedious' error.
+ * transaction, by a stream that had already emitted rows, or again after its one retry. The server did
+ * not run it; inside a transaction, nothing of the transaction was committed. The connection is
+ * destroyed, never handed out again: let the transaction roll back (Knex does when the handler throws)
+ * and run it again from the application. `cause` is tedious' error.
  */
-export class SessionTokenExpiredError extends EntraSqlError {
-  override name = "SessionTokenExpiredError";
-  /** Error 37396. */
-  readonly number = 37396;
+export class SessionTokenExpiredError extends SessionTokenExpiredBase<
+  "transaction" | "begin" | "retry" | "stream"
+> {
   constructor(
     /**
      * `"transaction"`: a statement, streamed query or COMMIT inside a transaction; `"begin"`: the BEGIN
@@ -22,10 +24,10 @@ export class SessionTokenExpiredError extends EntraSqlError {
      * freshly logged-in connection; `"stream"`: a `.stream()` / `.pipe()` query refused after it had
      * already emitted rows, so not run again (its rows would repeat).
      */
-    readonly during: "transaction" | "begin" | "retry" | "stream",
+    during: "transaction" | "begin" | "retry" | "stream",
     options: { cause: unknown },
   ) {
-    super(messages[during], options);
+    super(during, messages[during], options);
   }
 }
 
@@ -50,7 +52,6 @@ const messages = {
     "rows received and run the query again: new connections log in with a fresh token.",
 } as const;
 
+/** Compares `name` (core's check), so it works across duplicate installs and adapters. */
 export const isSessionTokenExpiredError = (error: unknown): error is SessionTokenExpiredError =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { name?: unknown }).name === "SessionTokenExpiredError";
+  isSessionTokenExpired(error);

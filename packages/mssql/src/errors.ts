@@ -1,8 +1,13 @@
-import { EntraSqlError } from "@entra-sql/core";
+import {
+  isSessionTokenExpiredError as isSessionTokenExpired,
+  SessionTokenExpiredError as SessionTokenExpiredBase,
+} from "@entra-sql/core";
 
-// This package's named error, with `cause`; `isXxxError` helpers compare `name` (duplicate installs).
-// The connect-time errors (TokenLoginRejectedError, ConnectionFailedError) are core's, shared with
-// @entra-sql/knex, and re-exported from index.ts.
+// This package's named error, with `cause`. The connect-time errors (TokenLoginRejectedError,
+// ConnectionFailedError) and the base of SessionTokenExpiredError are core's, shared with
+// @entra-sql/knex; index.ts re-exports them.
+
+type During = "transaction" | "prepared-statement" | "retry" | "stream";
 
 /**
  * A statement was refused with error 37396 ("access token is expired") and could not be run again for
@@ -11,20 +16,17 @@ import { EntraSqlError } from "@entra-sql/core";
  * statement did not run; its connection is destroyed (never returned to the pool's use). `during` says
  * which case, and the message what to do. `cause` is the driver's error.
  */
-export class SessionTokenExpiredError extends EntraSqlError {
-  override name = "SessionTokenExpiredError";
-  /** Error 37396. */
-  readonly number = 37396;
+export class SessionTokenExpiredError extends SessionTokenExpiredBase<During> {
   constructor(
     /**
      * `"transaction"`: a statement or COMMIT inside a transaction; `"prepared-statement"`: an execute of
      * a prepared statement; `"retry"`: refused again on a freshly logged-in connection; `"stream"`: a
      * streamed request refused after it had streamed results, so not retried.
      */
-    readonly during: "transaction" | "prepared-statement" | "retry" | "stream",
+    during: During,
     options: { cause: unknown },
   ) {
-    super(SESSION_TOKEN_EXPIRED_MESSAGES[during], options);
+    super(during, SESSION_TOKEN_EXPIRED_MESSAGES[during], options);
   }
 }
 
@@ -33,7 +35,7 @@ const REFUSED =
   "e.g. after the server revalidated open sessions).";
 const refused = (what: string, rest: string) => `${REFUSED.replace("%s", what)} ${rest}`;
 
-const SESSION_TOKEN_EXPIRED_MESSAGES: Record<SessionTokenExpiredError["during"], string> = {
+const SESSION_TOKEN_EXPIRED_MESSAGES: Record<During, string> = {
   transaction: refused(
     "a statement inside a transaction",
     "The statement was not executed and the transaction was NOT committed: roll it back (it resolves; the " +
@@ -60,8 +62,6 @@ const SESSION_TOKEN_EXPIRED_MESSAGES: Record<SessionTokenExpiredError["during"],
   ),
 };
 
+/** Compares `name` (core's check), so it works across duplicate installs and adapters. */
 export const isSessionTokenExpiredError = (error: unknown): error is SessionTokenExpiredError =>
-  hasName(error, "SessionTokenExpiredError");
-
-const hasName = (error: unknown, name: string): boolean =>
-  typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
+  isSessionTokenExpired(error);
