@@ -3,6 +3,7 @@ import {
   buildCredentialSources,
   type CredentialSourceEntry,
   type IdentityOptions,
+  validateCredentialSpec,
 } from "./credential-presets.js";
 import type { CredentialSpec } from "./credential-spec.js";
 import { type SourceFailure, TokenAcquisitionError } from "./errors.js";
@@ -61,6 +62,7 @@ export function createCredentialChain(
   spec: CredentialSpec,
   options: CredentialChainOptions,
 ): CredentialChain {
+  validateCredentialSpec(spec);
   const build = () => buildCredentialSources(spec, options.identityOptions);
   return new StickyCredentialChain(
     build(),

@@ -13,7 +13,12 @@ import {
   VisualStudioCodeCredential,
   WorkloadIdentityCredential,
 } from "@azure/identity";
-import type { CredentialPreset, CredentialPresetName, CredentialSpec } from "./credential-spec.js";
+import {
+  CREDENTIAL_PRESET_NAMES,
+  type CredentialPreset,
+  type CredentialPresetName,
+  type CredentialSpec,
+} from "./credential-spec.js";
 import { InvalidOptionError } from "./errors.js";
 import { printable, REDACTED } from "./redact.js";
 
@@ -35,16 +40,6 @@ export interface CredentialSourceEntry {
   /** Secrets this source was given, redacted from any message about it. */
   readonly secrets: readonly string[];
 }
-
-export const PRESET_NAMES: readonly CredentialPresetName[] = [
-  "default",
-  "environment",
-  "workload-identity",
-  "managed-identity",
-  "cli",
-  "developer-cli",
-  "service-principal",
-];
 
 /**
  * `processTimeoutInMs` given to the CLI credentials (az, azd, pwsh) unless identityOptions sets one:
@@ -137,15 +132,17 @@ const isTokenCredential = (value: unknown): value is TokenCredential =>
   typeof (value as { getToken?: unknown }).getToken === "function";
 
 const isPresetName = (value: unknown): value is CredentialPresetName =>
-  typeof value === "string" && (PRESET_NAMES as readonly string[]).includes(value);
+  typeof value === "string" && (CREDENTIAL_PRESET_NAMES as readonly string[]).includes(value);
 
+const PRESET_LIST = CREDENTIAL_PRESET_NAMES.map((name) => `"${name}"`).join(", ");
 const SPEC_EXPECTED =
-  `a preset name (${PRESET_NAMES.map((n) => `"${n}"`).join(", ")}), a preset object ({ type, ... }), ` +
-  "a TokenCredential, or a non-empty list of them";
+  `a preset name (${PRESET_LIST}), a preset object with one of these as "type", ` +
+  "a TokenCredential (an object with a getToken method), or a non-empty list of these";
 
 /**
- * Checks a `credential` option: throws InvalidOptionError naming the option path
- * (`credential[1].clientId`), a printable value (secrets shown as "[redacted]") and the expected form.
+ * The one validator of the `credential` option (createTokenSource and createCredentialChain both
+ * call it): throws InvalidOptionError naming the option path (`credential[1].clientId`), a printable
+ * value (secrets shown as "[redacted]") and the expected form.
  */
 export function validateCredentialSpec(spec: unknown, option = "credential"): asserts spec is CredentialSpec {
   if (Array.isArray(spec)) {
@@ -169,11 +166,7 @@ export function validateCredentialSpec(spec: unknown, option = "credential"): as
 function validatePreset(preset: Record<string, unknown>, option: string): void {
   const type = preset.type;
   if (!isPresetName(type)) {
-    throw new InvalidOptionError(
-      `${option}.type`,
-      shown(type),
-      `one of ${PRESET_NAMES.map((n) => `"${n}"`).join(", ")}`,
-    );
+    throw new InvalidOptionError(`${option}.type`, shown(type), `one of ${PRESET_LIST}`);
   }
   const fields = PRESET_FIELDS[type];
   for (const [key, value] of Object.entries(preset)) {
@@ -203,7 +196,11 @@ function validatePreset(preset: Record<string, unknown>, option: string): void {
   if (type === "service-principal") {
     for (const key of ["tenantId", "clientId"] as const) {
       if (preset[key] === undefined) {
-        throw new InvalidOptionError(`${option}.${key}`, "missing", `${fields[key]?.expected} (required)`);
+        throw new InvalidOptionError(
+          `${option}.${key}`,
+          "missing",
+          `${fields[key]?.expected ?? "a value"} (required)`,
+        );
       }
     }
     const given = SP_CREDENTIALS.filter((key) => preset[key] !== undefined);
@@ -219,15 +216,15 @@ function validatePreset(preset: Record<string, unknown>, option: string): void {
 // ---- building -------------------------------------------------------------------------------------------
 
 /**
- * The ordered sources for a (validated here) `credential` option. Credentials read the environment
- * now, as DefaultAzureCredential does; a credential whose constructor throws (e.g. workload
- * identity without its variables) becomes a source that reports that reason as unavailable.
+ * The ordered sources for a `credential` option checked by {@link validateCredentialSpec}.
+ * Credentials read the environment now, as DefaultAzureCredential does; a credential whose
+ * constructor throws (e.g. workload identity without its variables) becomes a source that reports
+ * that reason as unavailable.
  */
 export function buildCredentialSources(
   spec: CredentialSpec,
   identityOptions: IdentityOptions = {},
 ): CredentialSourceEntry[] {
-  validateCredentialSpec(spec);
   const items = Array.isArray(spec) ? (spec as readonly unknown[]) : [spec];
   const list = Array.isArray(spec);
   const entries: CredentialSourceEntry[] = [];

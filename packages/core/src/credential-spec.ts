@@ -3,15 +3,19 @@ import type { TokenCredential } from "@azure/core-auth";
 // How a user names where tokens come from: a preset name, a preset with settings, any
 // TokenCredential, or an ordered list of those (tried in order; the winner is remembered).
 
+/** The preset names, in the order messages list them. */
+export const CREDENTIAL_PRESET_NAMES = Object.freeze([
+  "default",
+  "environment",
+  "workload-identity",
+  "managed-identity",
+  "cli",
+  "developer-cli",
+  "service-principal",
+] as const);
+
 /** Preset names. "default" is the DefaultAzureCredential chain with the retry-without-failed-source rule. */
-export type CredentialPresetName =
-  | "default"
-  | "environment"
-  | "workload-identity"
-  | "managed-identity"
-  | "cli"
-  | "developer-cli"
-  | "service-principal";
+export type CredentialPresetName = (typeof CREDENTIAL_PRESET_NAMES)[number];
 
 /** A preset with its settings. Every field is optional where the environment can supply it. */
 export type CredentialPreset =

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
-  describeOptionValue,
   InvalidOptionError,
   isEntraSqlError,
   isInvalidOptionError,
+  ScopeNotAllowedError,
   TokenAcquisitionError,
+  UnknownSqlHostError,
 } from "./errors.js";
+import { SQL_SCOPES } from "./sql-audiences.js";
+import { fakeJwt } from "./test-support/fake-clock-credential.js";
 
 describe("InvalidOptionError", () => {
   it("names the option, the value and the expected form, under core's name by default", () => {
@@ -36,14 +39,21 @@ describe("isEntraSqlError", () => {
   });
 });
 
-describe("describeOptionValue", () => {
-  it("renders short values and never a long string (a secret or token)", () => {
-    expect(describeOptionValue(5)).toBe("5");
-    expect(describeOptionValue("cli")).toBe('"cli"');
-    expect(describeOptionValue(null)).toBe("null");
-    expect(describeOptionValue([1])).toBe("an array");
-    expect(describeOptionValue({ a: 1 })).toBe("an object");
-    const secret = "x".repeat(61);
-    expect(describeOptionValue(secret)).toBe("a string of 61 characters");
+describe("errors that show text someone else chose", () => {
+  it("ScopeNotAllowedError never shows a token or control characters from the scope", () => {
+    const jwt = fakeJwt(3);
+    const error = new ScopeNotAllowedError(`https://evil.example/${jwt}\r\n\u001b[31m/.default`, SQL_SCOPES);
+    for (const text of [error.message, error.scope]) {
+      expect(text).not.toContain("eyJ");
+      for (const segment of jwt.split(".")) expect(text).not.toContain(segment);
+      expect(text).not.toMatch(/\p{Cc}/u);
+    }
+    expect(error.scope).toBe("https://evil.example/[redacted token]???[31m/.default");
+  });
+
+  it("UnknownSqlHostError shows the host the same way", () => {
+    const error = new UnknownSqlHostError(`sql.example\n${fakeJwt(4)}`);
+    expect(error.message).not.toContain("eyJ");
+    expect(error.host).toBe("sql.example?[redacted token]");
   });
 });

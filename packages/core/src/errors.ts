@@ -2,6 +2,9 @@
 // `instanceof`, so they work across duplicate installs of this package.
 // No error message ever contains a token or a secret.
 
+import { displayText } from "./redact.js";
+import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
+
 // A brand shared by every copy of this package (Symbol.for is process-wide), so isEntraSqlError
 // recognises errors from a duplicate install without a list of class names to keep in sync.
 const BRAND = Symbol.for("@entra-sql/core.error");
@@ -21,7 +24,7 @@ export class InvalidOptionError extends EntraSqlError {
   constructor(
     /** Dotted path of the option, e.g. `refreshWindowInMs` or `credential[1]`. */
     readonly option: string,
-    /** A printable, secret-free rendering of the bad value (see {@link describeOptionValue}). */
+    /** A printable, secret-free rendering of the bad value (redact.ts `printable`). */
     readonly value: string,
     /** What a valid value looks like. */
     readonly expected: string,
@@ -47,39 +50,40 @@ export function invalidOptionFor(
     new InvalidOptionError(option, value, expected, { packageName, cause });
 }
 
-/** A short, secret-free rendering of an option's value for an error message (never a long string). */
-export function describeOptionValue(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value === "string") {
-    return value.length > 60 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  }
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object" : typeof value;
-}
-
-/** A token was requested for a scope outside the allow-list (a rogue server, or a misconfiguration). */
+/**
+ * A token was requested for a scope outside the allow-list (a rogue server, or a misconfiguration).
+ * A server may choose the scope: `scope` (and so the message) is it made safe to show, cut short,
+ * without control characters and without anything that looks like a token.
+ */
 export class ScopeNotAllowedError extends EntraSqlError {
   override name = "ScopeNotAllowedError";
+  /** The refused scope as displayText shows it. */
+  readonly scope: string;
   constructor(
-    readonly scope: string,
+    scope: string,
     readonly allowedScopes: readonly string[],
   ) {
+    const shown = displayText(String(scope));
     super(
-      `@entra-sql/core: refused to get a token for scope "${scope}": it is not an allowed SQL audience ` +
+      `@entra-sql/core: refused to get a token for scope "${shown}": it is not an allowed SQL audience ` +
         `(${allowedScopes.join(", ")}). If this server is genuine, add its scope to the "allowedScopes" option.`,
     );
+    this.scope = shown;
   }
 }
 
 /** A server host name whose cloud (and so token scope) is not known. */
 export class UnknownSqlHostError extends EntraSqlError {
   override name = "UnknownSqlHostError";
-  constructor(readonly host: string) {
+  /** The host as given, made safe to show (displayText). */
+  readonly host: string;
+  constructor(host: string) {
+    const shown = displayText(String(host));
     super(
-      `@entra-sql/core: cannot tell the token scope for server "${host}": its suffix is not a known Azure SQL ` +
-        `endpoint. Pass the scope explicitly (option "scope", e.g. "https://database.windows.net/.default").`,
+      `@entra-sql/core: cannot tell the token scope for server "${shown}": its suffix is not a known Azure SQL ` +
+        `endpoint. Pass the scope explicitly (option "scope", e.g. "${DEFAULT_SQL_SCOPE}").`,
     );
+    this.host = shown;
   }
 }
 

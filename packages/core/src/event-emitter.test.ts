@@ -108,13 +108,13 @@ describe("toLogEntry", () => {
     [
       { type: "refresh-failed", scope, error: leaky, retryInMs: 2_000, currentExpiresOnTimestamp: at },
       "warn",
-      `background refresh of the token for ${scope} failed (AuthenticationError: server echoed [redacted]); ` +
+      `background refresh of the token for ${scope} failed (AuthenticationError: server echoed [redacted token]); ` +
         "retrying in 2 s; the current token stays in use and expires at 2030-01-01T12:00:00.000Z",
     ],
     [
       { type: "acquire-failed", scope, error: leaky, durationInMs: 1_500 },
       "error",
-      `could not get a token for ${scope} (after 1.5 s): AuthenticationError: server echoed [redacted]`,
+      `could not get a token for ${scope} (after 1.5 s): AuthenticationError: server echoed [redacted token]`,
     ],
     [
       { type: "source-selected", source: "ManagedIdentityCredential", previousSource: undefined },

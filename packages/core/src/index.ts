@@ -30,7 +30,7 @@ export type {
   TokenSourceEventType,
   TokenSourceListener,
 } from "./events.js";
-export { SQL_SCOPES } from "./scope-guard.js";
+export { DEFAULT_SQL_SCOPE, SQL_SCOPES } from "./sql-audiences.js";
 export { resolveScope, scopeForServer } from "./sql-scope.js";
 export {
   type CreateUserStatementOptions,
@@ -48,8 +48,4 @@ export {
   type TokenSource,
   type TokenSourceSummary,
 } from "./token-source.js";
-export {
-  DEFAULT_SQL_SCOPE,
-  DEFAULTS as TOKEN_SOURCE_DEFAULTS,
-  type TokenSourceOptions,
-} from "./token-source-options.js";
+export { DEFAULTS as TOKEN_SOURCE_DEFAULTS, type TokenSourceOptions } from "./token-source-options.js";

@@ -1,8 +1,17 @@
 // @entra-sql/core/internal: what @entra-sql/driver-kit builds on. Not for applications, and not covered
 // by semver: the kit is released in lockstep with core. Apps import from "@entra-sql/core".
 
-export { describeOptionValue, invalidOptionFor } from "./errors.js";
-export { displayText, inspectCustom, printable, REDACTED, redactTokensIn } from "./redact.js";
+export { invalidOptionFor } from "./errors.js";
+export {
+  displayText,
+  inspectCustom,
+  looksSecret,
+  printable,
+  // The same printer under the name option validators use for InvalidOptionError's `value`.
+  printable as describeOptionValue,
+  REDACTED,
+  redactTokensIn,
+} from "./redact.js";
 export { canonicalScope } from "./scope-guard.js";
 export { serverHost } from "./sql-scope.js";
 export { decodePayload } from "./token-identity.js";

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
+import { describeOptionValue } from "./internal.js";
 import {
   displayText,
   humanDuration,
@@ -53,6 +54,18 @@ describe("printable", () => {
     expect(printable(jwt)).not.toContain("eyJ");
   });
 
+  it("hides secrets inside a string and keeps the rest", () => {
+    expect(printable("Server=sql.example;Password=hunter2;Encrypt=true")).toBe(
+      '"Server=sql.example;Password=[redacted];Encrypt=true"',
+    );
+    expect(printable(`client_secret=abc8Q~notreallyasecretbutlongenough`)).not.toContain("abc8Q~");
+    expect(printable(`a PEM: -----BEGIN PRIVATE KEY-----\nMIIE`)).toBe('"a PEM: [redacted PEM]"');
+  });
+
+  it("is the one value printer: the internal describeOptionValue is the same function", () => {
+    expect(describeOptionValue).toBe(printable);
+  });
+
   it("cuts long strings and survives getters that throw", () => {
     expect(printable("x".repeat(500))).toBe(`"${"x".repeat(80)}"... (500 characters)`);
     const hostile = {
@@ -67,7 +80,7 @@ describe("printable", () => {
 describe("redaction helpers", () => {
   it("redactTokensIn replaces every JWT-looking run in free text", () => {
     const text = redactTokensIn(`server said: bad token ${jwt} (and ${fakeJwt(8)})`);
-    expect(text).toBe(`server said: bad token ${REDACTED} (and ${REDACTED})`);
+    expect(text).toBe("server said: bad token [redacted token] (and [redacted token])");
   });
 
   it("displayText caps, drops control characters and tokens", () => {

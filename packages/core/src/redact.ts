@@ -15,15 +15,44 @@ const SECRET_KEY = /secret|password|passphrase|pem$|token|assertion|apikey|priva
  * dot-separated parts; also a cut-off one (a header alone still identifies a token).
  */
 const JWT = /eyJ[\w-]{4,}(?:\.[\w-]*){0,2}/g;
-const LOOKS_LIKE_JWT = /eyJ[\w-]{4,}/;
+const STARTS_LIKE_JWT = /^\s*eyJ[\w-]{4,}/;
+
+/**
+ * What a secret looks like inside free text, and what replaces it. Replacing is idempotent (a
+ * replacement never matches again), so "does this text hold a secret" is "would redacting change it".
+ */
+const SECRET_SHAPES: ReadonlyArray<readonly [RegExp, string]> = [
+  // PEM blocks (private keys, certificates), also a cut-off one.
+  [/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, "[redacted PEM]"],
+  // Form, JSON and connection-string fields that carry secrets.
+  [
+    /\b(client_secret|client_assertion|access_token|refresh_token|id_token|password|pwd|x-identity-header)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
+    "$1$2[redacted]",
+  ],
+  [JWT, "[redacted token]"],
+  // Entra client secrets: three characters, a digit, "Q~", then the rest.
+  [/\b[\w.-]{3}\dQ~[\w.~-]{20,}/g, REDACTED],
+  [/\bBearer\s+[\w.~+/=-]{8,}/g, "Bearer [redacted]"],
+];
 
 const MAX_STRING = 80;
 const MAX_ITEMS = 6;
 const MAX_DEPTH = 2;
 
-/** Replaces anything that looks like an access token inside free text (e.g. a third-party error message). */
+/**
+ * Replaces anything that looks like a token or a secret inside free text (e.g. a third-party error
+ * message): JWTs (also cut-off ones), PEM blocks, Entra client secrets, bearer tokens, and the values
+ * of `client_secret=`, `access_token`, `password=`... fields.
+ */
 export function redactTokensIn(text: string): string {
-  return text.replace(JWT, REDACTED);
+  let out = text;
+  for (const [pattern, replacement] of SECRET_SHAPES) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Does `text` hold anything {@link redactTokensIn} would hide? */
+export function looksSecret(text: string): boolean {
+  return redactTokensIn(text) !== text;
 }
 
 /** Text chosen by someone else (e.g. a scope a server asked for), made safe to log: capped, no control characters, no tokens. */
@@ -33,13 +62,19 @@ export function displayText(text: string, maxLength = 200): string {
 }
 
 /**
- * A short, secret-free rendering of any value, for error messages such as InvalidOptionError's:
- * strings are quoted (a token-looking string is hidden), secret-named keys show `[redacted]`,
- * a TokenCredential shows its class name, and deep or long values are cut short.
+ * A short, secret-free rendering of any value, for error messages such as InvalidOptionError's (the
+ * one value printer of the package): strings are quoted with any secret inside hidden (a string that
+ * is a token is hidden whole), secret-named keys show `[redacted]`, a TokenCredential shows its
+ * class name, and deep or long values are cut short.
  * @example printable({ type: "service-principal", clientSecret: "s3cr3t" })
  *   // '{ type: "service-principal", clientSecret: [redacted] }'
  */
-export function printable(value: unknown, depth = 0): string {
+export function printable(value: unknown): string {
+  return renderSafely(value, 0);
+}
+
+/** A getter that throws spoils only its own part of the rendering. */
+function renderSafely(value: unknown, depth: number): string {
   try {
     return render(value, depth);
   } catch {
@@ -49,11 +84,13 @@ export function printable(value: unknown, depth = 0): string {
 
 function render(value: unknown, depth: number): string {
   switch (typeof value) {
-    case "string":
-      if (LOOKS_LIKE_JWT.test(value)) return `${REDACTED} (a string that looks like an access token)`;
-      return value.length > MAX_STRING
-        ? `${JSON.stringify(value.slice(0, MAX_STRING))}... (${value.length} characters)`
-        : JSON.stringify(value);
+    case "string": {
+      if (STARTS_LIKE_JWT.test(value)) return `${REDACTED} (a string that looks like an access token)`;
+      const shown = redactTokensIn(value);
+      return shown.length > MAX_STRING
+        ? `${JSON.stringify(shown.slice(0, MAX_STRING))}... (${value.length} characters)`
+        : JSON.stringify(shown);
+    }
     case "bigint":
       return `${value}n`;
     case "symbol":
@@ -68,7 +105,7 @@ function render(value: unknown, depth: number): string {
   if (value === null) return "null";
   if (Array.isArray(value)) {
     if (depth >= MAX_DEPTH) return "[...]";
-    const items = value.slice(0, MAX_ITEMS).map((item) => printable(item, depth + 1));
+    const items = value.slice(0, MAX_ITEMS).map((item) => renderSafely(item, depth + 1));
     if (value.length > MAX_ITEMS) items.push(`... ${value.length - MAX_ITEMS} more`);
     return `[${items.join(", ")}]`;
   }
@@ -79,7 +116,7 @@ function render(value: unknown, depth: number): string {
   const entries = Object.entries(value);
   const shown = entries
     .slice(0, MAX_ITEMS)
-    .map(([key, item]) => `${key}: ${SECRET_KEY.test(key) ? REDACTED : printable(item, depth + 1)}`);
+    .map(([key, item]) => `${key}: ${SECRET_KEY.test(key) ? REDACTED : renderSafely(item, depth + 1)}`);
   if (entries.length > MAX_ITEMS) shown.push(`... ${entries.length - MAX_ITEMS} more`);
   return shown.length === 0 ? `${prefix}{}` : `${prefix}{ ${shown.join(", ")} }`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isInvalidOptionError, isScopeNotAllowedError, ScopeNotAllowedError } from "./errors.js";
-import { canonicalScope, createScopeGuard, SQL_SCOPES } from "./scope-guard.js";
+import { canonicalScope, createScopeGuard } from "./scope-guard.js";
+import { SQL_SCOPES } from "./sql-audiences.js";
 
 // tedious (token-credential mode) asks for `new URL('/.default', spn).toString()`, where the SERVER
 // chooses `spn` (FEDAUTHINFO). Reproduce that derivation so the tests feed the guard what tedious would.
@@ -181,7 +182,7 @@ describe("createScopeGuard(allowedScopes)", () => {
       "allowedScopes[0]",
       '"database.windows.net/.default"',
     ],
-    ["a non-string entry", [42], "allowedScopes[0]", "number"],
+    ["a non-string entry", [42], "allowedScopes[0]", "42"],
   ])("refuses %s with InvalidOptionError naming option and value", (_, value, option, printed) => {
     let caught: unknown;
     try {

@@ -1,37 +1,13 @@
 import { InvalidOptionError, ScopeNotAllowedError } from "./errors.js";
+import { printable } from "./redact.js";
+import { DEFAULT_SQL_SCOPE, SQL_SCOPES } from "./sql-audiences.js";
 
 // The scope guard: which token scopes may be requested at all. In tedious' `token-credential` mode
 // the SERVER names the scope: it announces an SPN in FEDAUTHINFO and tedious asks the credential
-// for `new URL('/.default', spn)` (tedious 19.2.2 lib/connection.js, performSentLogin7WithFedAuth).
+// for `new URL('/.default', spn)` (tedious 19 `Connection.performSentLogin7WithFedAuth`).
 // Without a guard, a rogue or spoofed server announcing `https://graph.microsoft.com/` or
 // `https://management.azure.com/` would receive a token for Graph or ARM. The guard admits only
-// the SQL audiences below (or the caller's own list) and refuses everything else.
-
-/**
- * The Azure SQL audiences of every live cloud, as `.default` scopes.
- *
- * - Resource IDs per cloud: "Services that support managed identities for Azure resources", table
- *   "Azure SQL" (MicrosoftDocs/azure-docs, articles/active-directory/managed-identities-azure-
- *   resources/services-support-managed-identities.md): `https://database.windows.net/`,
- *   `https://database.usgovcloudapi.net/`, `https://database.chinacloudapi.cn/` (and
- *   `https://database.cloudapi.de/`, left out: "Microsoft Cloud Germany was closed on October 29th,
- *   2021", @azure/identity `AzureAuthorityHosts.AzureGermany`).
- * - Azure Synapse (dedicated and serverless SQL pools) and Microsoft Fabric SQL endpoints (Warehouse,
- *   SQL analytics endpoint, SQL database) have NO audience of their own: they take Azure SQL's
- *   public-cloud audience. Microsoft's own dbt adapters request `https://database.windows.net//.default`
- *   for Fabric warehouses (microsoft/dbt-fabric, dbt/adapters/fabric/fabric_connection_manager.py,
- *   `AZURE_CREDENTIAL_SCOPE`; later fabric_token_provider.py `SQL_CREDENTIAL_SCOPE =
- *   "https://database.windows.net/.default"`) and for Synapse (microsoft/dbt-synapse,
- *   synapse_connection_manager.py, which extends that FabricConnectionManager).
- * - Not added: `https://analysis.windows.net/powerbi/api/.default` (Fabric's REST API audience, which
- *   some tools also use for Fabric SQL). A server can never make us send that token; whoever needs
- *   it adds it to `allowedScopes` themselves.
- */
-export const SQL_SCOPES: readonly string[] = Object.freeze([
-  "https://database.windows.net/.default",
-  "https://database.usgovcloudapi.net/.default",
-  "https://database.chinacloudapi.cn/.default",
-]);
+// the SQL audiences (sql-audiences.ts, or the caller's own list) and refuses everything else.
 
 export interface ScopeGuard {
   /** The allowed scopes, canonical (`https://host/.default`), without duplicates. */
@@ -74,7 +50,7 @@ export function canonicalScope(scope: string): string | undefined {
 }
 
 /**
- * Builds the guard. `allowedScopes` replaces the default list ({@link SQL_SCOPES}); every entry must
+ * Builds the guard. `allowedScopes` replaces the default list (`SQL_SCOPES`); every entry must
  * be an absolute https URL ending in `/.default`, else {@link InvalidOptionError}.
  * @example createScopeGuard([...SQL_SCOPES, "https://my-sql-proxy.contoso.com/.default"])
  */
@@ -89,16 +65,16 @@ export function createScopeGuard(allowedScopes: readonly string[] = SQL_SCOPES):
     allowedScopes: allowed,
     isAllowed,
     assertAllowed(scope: string): void {
-      if (!isAllowed(scope)) throw new ScopeNotAllowedError(printable(scope), allowed);
+      if (!isAllowed(scope)) throw new ScopeNotAllowedError(scope, allowed);
     },
   });
 }
 
 function validateAllowedScopes(allowedScopes: unknown): string[] {
-  const expected =
-    'a non-empty list of absolute https URLs ending in "/.default", e.g. ["https://database.windows.net/.default"]';
+  const expected = `a non-empty list of absolute https URLs ending in "/.default", e.g. ["${DEFAULT_SQL_SCOPE}"]`;
   if (!Array.isArray(allowedScopes) || allowedScopes.length === 0) {
-    throw new InvalidOptionError("allowedScopes", describeValue(allowedScopes), expected);
+    const shown = Array.isArray(allowedScopes) ? "an empty list" : printable(allowedScopes);
+    throw new InvalidOptionError("allowedScopes", shown, expected);
   }
   const result: string[] = [];
   allowedScopes.forEach((entry: unknown, index) => {
@@ -106,23 +82,11 @@ function validateAllowedScopes(allowedScopes: unknown): string[] {
     if (canonical === undefined) {
       throw new InvalidOptionError(
         `allowedScopes[${index}]`,
-        describeValue(entry),
-        'an absolute https URL ending in "/.default", e.g. "https://database.windows.net/.default"',
+        printable(entry),
+        `an absolute https URL ending in "/.default", e.g. "${DEFAULT_SQL_SCOPE}"`,
       );
     }
     if (!result.includes(canonical)) result.push(canonical);
   });
   return result;
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(printable(value));
-  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list";
-  return value === null ? "null" : typeof value;
-}
-
-/** Scopes are not secrets, but a hostile server chooses this text: cap it and drop control characters. */
-function printable(value: string): string {
-  const cleaned = String(value).replace(/\p{Cc}/gu, "?");
-  return cleaned.length > 200 ? `${cleaned.slice(0, 200)}...` : cleaned;
 }

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import type { SourceFailure } from "./errors.js";
+import { looksSecret, REDACTED, redactTokensIn } from "./redact.js";
 
 // Why one credential source failed: its kind ("unavailable": not configured here; "authentication":
 // it tried and Entra ID, or the tool, refused), a secret-free message, and the fix a person would
@@ -50,44 +51,24 @@ export function describeFailure(source: FailedSource, error: unknown): SourceFai
 }
 
 /**
- * Removes anything that looks like a token, an assertion, a client secret or a key from `text`:
- * JWTs (also cut-off ones), Entra client secrets (`xxx8Q~...`), `client_secret=`/`access_token`
- * values, bearer tokens, PEM blocks, the exact `secrets` given, and the secret-bearing environment
- * variables' current values. Then collapses whitespace and caps the length.
+ * `text` made safe to show in a failure message: the exact `secrets` given and the secret-bearing
+ * environment variables' current values are hidden, then everything redact.ts recognises (JWTs,
+ * PEM blocks, Entra client secrets, `client_secret=`/`access_token` values, bearer tokens); then
+ * whitespace is collapsed and the length capped.
  */
 export function redactSecrets(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const secret of [...secrets, ...environmentSecrets()]) {
-    if (secret.length >= 6) out = out.split(secret).join("[redacted]");
+    if (secret.length >= 6) out = out.split(secret).join(REDACTED);
   }
-  out = out
-    .replace(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g, "[redacted PEM]")
-    .replace(
-      /\b(client_secret|client_assertion|access_token|refresh_token|id_token|password|x-identity-header)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi,
-      "$1$2[redacted]",
-    )
-    .replace(/eyJ[\w-]{4,}(\.[\w-]*){0,2}/g, "[redacted token]")
-    .replace(/\b[\w.-]{3}\dQ~[\w.~-]{20,}/g, "[redacted]")
-    .replace(/\bBearer\s+[\w.~+/=-]{8,}/g, "Bearer [redacted]")
-    .replace(/\s+/g, " ")
-    .trim();
+  out = redactTokensIn(out).replace(/\s+/g, " ").trim();
   return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH - 3)}...` : out;
 }
-
-/** Patterns of things that must never be shown (see redactSecrets). */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /-----BEGIN [A-Z0-9 ]+-----/,
-  /eyJ[\w-]{4,}/,
-  /\b[\w.-]{3}\dQ~[\w.~-]{20,}/,
-  /\b(client_secret|client_assertion|access_token|refresh_token|id_token|password|x-identity-header)["']?\s*[:=]\s*["']?[^\s"'&,}[]/i,
-  /\bBearer\s+(?!\[redacted)[\w.~+/=-]{8,}/,
-];
 
 /** Does `text` hold anything redactSecrets would remove? */
 export function containsSecret(text: string, secrets: readonly string[] = []): boolean {
   if ([...secrets, ...environmentSecrets()].some((s) => s.length >= 6 && text.includes(s))) return true;
-  const shown = text.replace(/\[redacted[^\]]*\]/g, "");
-  return SECRET_PATTERNS.some((pattern) => pattern.test(shown));
+  return looksSecret(text);
 }
 
 /**

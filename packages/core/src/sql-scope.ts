@@ -1,13 +1,13 @@
 import { InvalidOptionError, UnknownSqlHostError } from "./errors.js";
+import { printable } from "./redact.js";
+import { DEFAULT_SQL_SCOPE, SQL_SCOPE_OF_CLOUD } from "./sql-audiences.js";
 
 // Which token scope a SQL server host name needs. Used by the inline mode
 // (`azure-active-directory-access-token`), where the token is fetched before the socket opens and
 // no server has announced its SPN yet. A host that is not a known Azure SQL endpoint is an error
 // naming the host: guessing the public cloud for it would send a token to an unknown server.
 
-const PUBLIC = "https://database.windows.net/.default";
-const US_GOVERNMENT = "https://database.usgovcloudapi.net/.default";
-const CHINA = "https://database.chinacloudapi.cn/.default";
+const { public: PUBLIC, usGovernment: US_GOVERNMENT, china: CHINA } = SQL_SCOPE_OF_CLOUD;
 
 export interface SqlHostSuffix {
   /** Matched against the end of the host name, e.g. `.database.windows.net`. */
@@ -19,7 +19,7 @@ export interface SqlHostSuffix {
 }
 
 /**
- * Known SQL endpoint suffixes and their scopes (audiences: see `SQL_SCOPES` in scope-guard.ts).
+ * Known SQL endpoint suffixes and their scopes (the audiences: sql-audiences.ts).
  *
  * Host suffixes: dotnet/SqlClient `AdapterUtil.cs` (src/Microsoft.Data.SqlClient/src/Microsoft/Data/
  * Common), which lists `.database.windows.net`, `.database.usgovcloudapi.net`,
@@ -83,7 +83,7 @@ export function scopeForServer(host: string): string {
   if (typeof host !== "string" || host.trim() === "") {
     throw new InvalidOptionError(
       "server",
-      describeValue(host),
+      printable(host),
       'a SQL server host name, e.g. "myserver.database.windows.net"',
     );
   }
@@ -103,11 +103,7 @@ export function resolveScope(options: { server?: string | undefined; scope?: str
   const { server, scope } = options ?? {};
   if (scope !== undefined) {
     if (typeof scope !== "string" || scope.trim() === "") {
-      throw new InvalidOptionError(
-        "scope",
-        describeValue(scope),
-        'a token scope, e.g. "https://database.windows.net/.default"',
-      );
+      throw new InvalidOptionError("scope", printable(scope), `a token scope, e.g. "${DEFAULT_SQL_SCOPE}"`);
     }
     return scope;
   }
@@ -119,8 +115,4 @@ export function resolveScope(options: { server?: string | undefined; scope?: str
     );
   }
   return scopeForServer(server);
-}
-
-function describeValue(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
 }

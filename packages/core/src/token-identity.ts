@@ -1,4 +1,5 @@
 import { EntraSqlError, InvalidOptionError } from "./errors.js";
+import { printable } from "./redact.js";
 
 // Who an access token speaks for, read from its payload (decoded, NOT verified: only the server and
 // Entra can vouch for a token), and the T-SQL a DBA runs to let that identity into a database: the
@@ -194,7 +195,7 @@ interface StatementSettings {
 
 function validateStatementOptions(options: CreateUserStatementOptions): StatementSettings {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError("options", typeof options, "an object or undefined");
+    throw new InvalidOptionError("options", printable(options), "an object or undefined");
   }
   for (const key of Object.keys(options)) {
     if (!(STATEMENT_OPTION_KEYS as readonly string[]).includes(key)) {
@@ -203,7 +204,7 @@ function validateStatementOptions(options: CreateUserStatementOptions): Statemen
   }
   const roles = options.roles ?? DEFAULT_ROLES;
   if (!Array.isArray(roles))
-    throw new InvalidOptionError("roles", typeof roles, "a list of database role names");
+    throw new InvalidOptionError("roles", printable(roles), "a list of database role names");
   roles.forEach((role: unknown, index) => {
     if (!isSysname(role))
       throw new InvalidOptionError(`roles[${index}]`, printable(role), "a role name of 1-128 characters");
@@ -228,10 +229,6 @@ function validateStatementOptions(options: CreateUserStatementOptions): Statemen
 /** A T-SQL `sysname`: 1 to 128 characters, no NUL. */
 function isSysname(value: unknown): value is string {
   return typeof value === "string" && value.length > 0 && value.length <= 128 && !value.includes("\u0000");
-}
-
-function printable(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : value === null ? "null" : typeof value;
 }
 
 /** The claims of a JWT, decoded, not verified; a MalformedAccessTokenError (never quoting the token) otherwise. */

@@ -1,6 +1,7 @@
 import type { TokenCredentialOptions } from "@azure/identity";
 import type { CredentialSpec } from "./credential-spec.js";
 import type { Logger, TokenSourceEvent } from "./events.js";
+import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
 
 // Options of createTokenSource, with every default in one place (DEFAULTS) and the reasons for
 // each default next to it. Validation (unknown keys, bad values) lives in validate-options.ts.
@@ -47,8 +48,6 @@ export interface TokenSourceOptions {
   /** Receives every event. Default: none. Same as `tokenSource.on("*")`. */
   onEvent?: (event: TokenSourceEvent) => void;
 }
-
-export const DEFAULT_SQL_SCOPE = "https://database.windows.net/.default";
 
 export const DEFAULTS = {
   credential: "default",

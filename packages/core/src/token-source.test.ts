@@ -374,6 +374,27 @@ describe("scope guard and arguments", () => {
     expect(refused?.scope.length).toBeLessThanOrEqual(203);
   });
 
+  it("never puts a token-looking or control-character scope from a hostile server into the error", async () => {
+    const tokens = tokenSource();
+    const planted = fakeJwt(99);
+    const hostile = `https://graph.microsoft.com/${planted}\r\n\u0000INFO forged log line/.default`;
+    const error = await tokens.getToken(hostile).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toSatisfy(isScopeNotAllowedError);
+    const shown = [(error as Error).message, (error as { scope: string }).scope, inspect(error)];
+    for (const text of shown) {
+      expect(text).not.toContain("eyJ");
+      for (const segment of planted.split(".")) expect(text).not.toContain(segment);
+      expect(text).not.toContain("\r\n");
+      expect(text).not.toContain("\u0000");
+    }
+    expect((error as Error).message).toContain("https://graph.microsoft.com/[redacted token]???INFO");
+    expect(ofType("scope-refused")[0]?.scope).not.toContain("eyJ");
+    expect(credential.callCount).toBe(0);
+  });
+
   it("asks for exactly one scope", async () => {
     const tokens = tokenSource();
     for (const scopes of [[], [SQL, GOV]]) {

@@ -11,6 +11,7 @@ import {
   type ScopeCycler,
 } from "./scope-cycler.js";
 import { canonicalScope } from "./scope-guard.js";
+import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
 import type { TokenSourceOptions } from "./token-source-options.js";
 import { resolveTokenSourceOptions } from "./validate-options.js";
 
@@ -125,11 +126,7 @@ export function createTokenSource(options?: TokenSourceOptions): TokenSource {
 
   async function acquire(scope: unknown, abortSignal: GetTokenOptions["abortSignal"]): Promise<CachedToken> {
     if (typeof scope !== "string" || scope === "") {
-      throw new InvalidOptionError(
-        "scope",
-        printable(scope),
-        'a scope string, e.g. "https://database.windows.net/.default"',
-      );
+      throw new InvalidOptionError("scope", printable(scope), `a scope string, e.g. "${DEFAULT_SQL_SCOPE}"`);
     }
     if (closed) {
       throw new EntraSqlError(
@@ -138,10 +135,10 @@ export function createTokenSource(options?: TokenSourceOptions): TokenSource {
     }
     const key = guard.isAllowed(scope) ? canonicalScope(scope) : undefined;
     if (key === undefined) {
-      // A hostile server chooses this text: the event carries it cut short and without control characters.
+      // A hostile server may choose this text: the event and the error carry it as displayText shows
+      // it (cut short, no control characters, nothing token-shaped).
       events.emit("scope-refused", () => ({ type: "scope-refused", scope: displayText(scope) }));
-      guard.assertAllowed(scope);
-      throw new ScopeNotAllowedError(displayText(scope), guard.allowedScopes);
+      throw new ScopeNotAllowedError(scope, guard.allowedScopes);
     }
     return cyclerFor(key).getToken(abortSignal);
   }
@@ -209,7 +206,7 @@ function onlyScope(scopes: readonly string[]): string {
     throw new InvalidOptionError(
       "getToken(scopes)",
       printable(scopes),
-      'exactly one scope: a SQL login token has one audience, e.g. ["https://database.windows.net/.default"]',
+      `exactly one scope: a SQL login token has one audience, e.g. ["${DEFAULT_SQL_SCOPE}"]`,
     );
   }
   return scope;

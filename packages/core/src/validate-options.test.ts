@@ -54,9 +54,16 @@ const rejected: [string, unknown, string, string, string][] = [
   [
     "credential: preset object with unknown type",
     { credential: { type: "secret-principal", clientSecret: secret } },
-    "credential",
-    "clientSecret: [redacted]",
-    "preset object",
+    "credential.type",
+    '"secret-principal"',
+    '"service-principal"',
+  ],
+  [
+    "credential: a preset object's fields are checked too",
+    { credential: { type: "managed-identity", clientId: "orders" } },
+    "credential.clientId",
+    '"orders"',
+    "a client id (GUID)",
   ],
   [
     "credential: object with no type and no getToken",
@@ -80,7 +87,7 @@ const rejected: [string, unknown, string, string, string][] = [
     "42",
     "preset name",
   ],
-  ["credential: nested list", { credential: [["cli"]] }, "credential[0]", '["cli"]', "preset name"],
+  ["credential: nested list", { credential: [["cli"]] }, "credential[0]", "a nested list", "a preset"],
   ["credential: null", { credential: null }, "credential", "null", "preset name"],
   ["scope: not a string", { scope: 5 }, "scope", "5", '"/.default"'],
   [
@@ -120,7 +127,7 @@ const rejected: [string, unknown, string, string, string][] = [
     "allowedScopes: non-string entry",
     { allowedScopes: ["https://database.windows.net/.default", 3] },
     "allowedScopes[1]",
-    "number",
+    "3",
     "https URL",
   ],
   ["refreshWindowInMs: negative", { refreshWindowInMs: -1 }, "refreshWindowInMs", "-1", ">= 0"],
@@ -230,7 +237,10 @@ describe("resolveTokenSourceOptions accepts", () => {
 
   it.each([
     ["a preset name", { credential: "managed-identity" }],
-    ["a preset object", { credential: { type: "managed-identity", clientId: "c" } }],
+    [
+      "a preset object",
+      { credential: { type: "managed-identity", clientId: "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0" } },
+    ],
     ["a TokenCredential", { credential: new FakeClockCredential() }],
     ["a list of all three", { credential: ["cli", { type: "developer-cli" }, new FakeClockCredential()] }],
     ["the double-slash spelling of the SQL scope", { scope: "https://database.windows.net//.default" }],

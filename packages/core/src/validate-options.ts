@@ -1,14 +1,16 @@
-import type { CredentialPresetName, CredentialSpec } from "./credential-spec.js";
+import { validateCredentialSpec } from "./credential-presets.js";
+import type { CredentialSpec } from "./credential-spec.js";
 import { InvalidOptionError } from "./errors.js";
 import type { Logger, TokenSourceEvent } from "./events.js";
 import { humanDuration, printable } from "./redact.js";
 import { createScopeGuard, type ScopeGuard } from "./scope-guard.js";
+import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
 import { DEFAULTS, type TokenSourceOptions } from "./token-source-options.js";
 
 // Validation at construction and the one place where defaults are resolved. Every failure is an
 // InvalidOptionError naming the option, a printable (secret-free) value and what was expected.
-// Preset objects are checked only for a known `type` here; their fields are the chain's business
-// (credential-presets.ts), and the forms of allowedScopes the scope guard's.
+// The `credential` option is checked by credential-presets.ts' validator, the forms of allowedScopes
+// by the scope guard.
 
 /** Options with every default applied, plus the scope guard built from `allowedScopes`. */
 export interface ResolvedTokenSourceOptions {
@@ -24,8 +26,7 @@ export interface ResolvedTokenSourceOptions {
   onEvent: ((event: TokenSourceEvent) => void) | undefined;
 }
 
-// Records rather than arrays, so that adding an option or a preset without handling it here fails
-// to compile.
+// A record rather than an array, so that adding an option without handling it here fails to compile.
 const KNOWN_OPTIONS: Record<keyof TokenSourceOptions, true> = {
   credential: true,
   scope: true,
@@ -39,18 +40,6 @@ const KNOWN_OPTIONS: Record<keyof TokenSourceOptions, true> = {
   onEvent: true,
 };
 const OPTION_NAMES = Object.keys(KNOWN_OPTIONS);
-
-const PRESETS: Record<CredentialPresetName, true> = {
-  default: true,
-  environment: true,
-  "workload-identity": true,
-  "managed-identity": true,
-  cli: true,
-  "developer-cli": true,
-  "service-principal": true,
-};
-const PRESET_NAMES = Object.keys(PRESETS);
-const PRESET_LIST = PRESET_NAMES.map((name) => `"${name}"`).join(", ");
 
 /** setTimeout fires at once (with a warning) beyond this, so a retry delay may not exceed it. */
 export const MAX_TIMER_DELAY_IN_MS = 2_147_483_647;
@@ -139,27 +128,8 @@ export function resolveTokenSourceOptions(options: unknown): ResolvedTokenSource
 }
 
 function checkCredential(value: unknown): CredentialSpec {
-  const expected =
-    `a preset name (${PRESET_LIST}), a preset object with one of these as "type", ` +
-    "a TokenCredential (an object with a getToken method), or a non-empty list of these";
-  if (Array.isArray(value)) {
-    if (value.length === 0) throw new InvalidOptionError("credential", "an empty list", expected);
-    value.forEach((source, index) => {
-      if (!isCredentialSource(source))
-        throw new InvalidOptionError(`credential[${index}]`, printable(source), expected);
-    });
-    return value as CredentialSpec;
-  }
-  if (!isCredentialSource(value)) throw new InvalidOptionError("credential", printable(value), expected);
-  return value as CredentialSpec;
-}
-
-function isCredentialSource(value: unknown): boolean {
-  if (typeof value === "string") return hasOwn(PRESETS, value);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  if (typeof (value as { getToken?: unknown }).getToken === "function") return true;
-  const type = (value as { type?: unknown }).type;
-  return typeof type === "string" && hasOwn(PRESETS, type);
+  validateCredentialSpec(value);
+  return value;
 }
 
 function checkScope(value: unknown, guard: ScopeGuard): string {
@@ -167,7 +137,7 @@ function checkScope(value: unknown, guard: ScopeGuard): string {
     throw new InvalidOptionError(
       "scope",
       printable(value),
-      'a scope ending in "/.default", e.g. "https://database.windows.net/.default"',
+      `a scope ending in "/.default", e.g. "${DEFAULT_SQL_SCOPE}"`,
     );
   }
   if (!guard.isAllowed(value)) {
