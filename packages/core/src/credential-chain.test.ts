@@ -13,7 +13,28 @@ import { isInvalidOptionError, isTokenAcquisitionError, type TokenAcquisitionErr
 import type { TokenSourceEvent } from "./events.js";
 
 // The chain over hand-written fakes that count their calls and throw the real @azure/identity
-// error classes, in the order a script tells them.
+// error classes, in the order a script tells them. The "developer-cli" preset builds a fake that
+// caches per instance, as msal-node-backed credentials do.
+
+const cachingFakes = vi.hoisted(() => ({ instances: 0, minted: 0 }));
+vi.mock("@azure/identity", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("@azure/identity")>();
+  class AzureDeveloperCliCredential {
+    #cached: AccessToken | undefined;
+    constructor() {
+      cachingFakes.instances += 1;
+    }
+    async getToken(): Promise<AccessToken> {
+      cachingFakes.minted += this.#cached === undefined ? 1 : 0;
+      this.#cached ??= {
+        token: `cached-token-${cachingFakes.minted}`,
+        expiresOnTimestamp: Date.now() + 3600_000,
+      };
+      return this.#cached;
+    }
+  }
+  return { ...actual, AzureDeveloperCliCredential };
+});
 
 const SCOPE = "https://database.windows.net/.default";
 // A token-shaped string and an Entra-shaped client secret that must never surface.
@@ -365,5 +386,29 @@ describe("createCredentialChain: abort, names, validation", () => {
     })();
     expect(isInvalidOptionError(error)).toBe(true);
     expect((error as Error).message).toMatch(/credential\[1\]\.clientID/);
+  });
+
+  it("rebuilds a preset source once when its own cache answers with a dropped token", async () => {
+    cachingFakes.instances = 0;
+    cachingFakes.minted = 0;
+    const { chain: ch } = chain(["developer-cli"]);
+    const first = await ch.getToken(SCOPE);
+    expect((await ch.getToken(SCOPE)).token.token).toBe(first.token.token); // its cache answers
+    const dropped = new Set([first.token.token]);
+    const isDropped = (token: string) => dropped.has(token);
+    const fresh = await ch.getToken(SCOPE, { isDropped });
+    expect(fresh.token.token).not.toBe(first.token.token);
+    expect(cachingFakes.minted).toBe(2);
+    await ch.getToken(SCOPE, { isDropped }); // the new instance's token is not dropped: no rebuild
+    expect(cachingFakes.instances).toBe(2); // built, then rebuilt once
+  });
+
+  it("asks a user-given credential as is: it cannot be rebuilt", async () => {
+    const given = fake("MyCredential", "token");
+    const { chain: ch } = chain([given]);
+    const first = await ch.getToken(SCOPE);
+    const again = await ch.getToken(SCOPE, { isDropped: () => true });
+    expect(again.token.token).toBe(first.token.token);
+    expect(given.calls).toBe(2);
   });
 });

@@ -32,15 +32,18 @@ import { describeFailure, secretFreeError } from "./source-failure.js";
 export interface CredentialChain {
   /**
    * A token from the winner, or from the first source that works when there is none (or it failed).
-   * `rejectedToken`: a token a server refused; a preset-built source that answers with it again
-   * (from its own cache) is rebuilt once and asked again.
+   * `isDropped(token)`: whether the cache dropped that token (a server may have refused it); a
+   * preset-built source that answers with such a token (from its own cache) is rebuilt once and asked
+   * again.
    */
-  getToken(
-    scope: string,
-    options?: { abortSignal?: AbortSignal; rejectedToken?: string },
-  ): Promise<{ token: AccessToken; source: string }>;
+  getToken(scope: string, options?: ChainGetTokenOptions): Promise<{ token: AccessToken; source: string }>;
   /** Name of the source the last token came from; undefined before the first success or after all failed. */
   readonly activeSource: string | undefined;
+}
+
+export interface ChainGetTokenOptions {
+  abortSignal?: AbortSignal;
+  isDropped?: (token: string) => boolean;
 }
 
 export interface CredentialChainOptions {
@@ -110,7 +113,7 @@ class StickyCredentialChain implements CredentialChain {
 
   async getToken(
     scope: string,
-    options: { abortSignal?: AbortSignal; rejectedToken?: string } = {},
+    options: ChainGetTokenOptions = {},
   ): Promise<{ token: AccessToken; source: string }> {
     const attempt: Attempt = { failures: [], errors: [], tried: new Set() };
     const winner = this.#winner;
@@ -148,7 +151,7 @@ class StickyCredentialChain implements CredentialChain {
   async #try(
     source: CredentialSourceEntry,
     scope: string,
-    options: { abortSignal?: AbortSignal; rejectedToken?: string },
+    options: ChainGetTokenOptions,
     attempt: Attempt,
   ): Promise<AccessToken | undefined> {
     throwIfAborted(options.abortSignal);
@@ -157,9 +160,9 @@ class StickyCredentialChain implements CredentialChain {
     try {
       const getOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
       let token = await this.#credentialOf(source).getToken(scope, getOptions);
-      if (token && token.token === options.rejectedToken && this.#renew(source)) {
-        // The credential's own cache answered with the token a server refused: a fresh instance
-        // has an empty cache (msal-node caches per instance, except managed identity: process-wide).
+      if (token && options.isDropped?.(token.token) && this.#renew(source)) {
+        // The credential's own cache answered with a token the cache dropped: a fresh instance has
+        // an empty cache (msal-node caches per instance, except managed identity: process-wide).
         token = await this.#credentialOf(source).getToken(scope, getOptions);
       }
       if (token) return token;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createEventEmitter } from "./event-emitter.js";
 import type { TokenSourceEvent } from "./events.js";
 import { computeSchedule, createScopeCycler, type FetchToken } from "./scope-cycler.js";
-import { FakeClockCredential, outage } from "./test-support/fake-clock-credential.js";
+import { FakeClockCredential, fakeJwt, outage } from "./test-support/fake-clock-credential.js";
 
 const MIN = 60_000;
 const SCOPE = "https://database.windows.net/.default";
@@ -281,3 +281,153 @@ describe("createScopeCycler", () => {
     c.close();
   });
 });
+
+// invalidate(token): the next token handed out comes from a fetch that started after the
+// invalidation, unless an earlier invalidation already covered the refused token.
+describe("createScopeCycler invalidate(token)", () => {
+  let credential: FakeClockCredential;
+  let log: TokenSourceEvent[];
+  let fetchOptions: Parameters<FetchToken>[1][];
+
+  function cycler() {
+    const emitter = createEventEmitter<TokenSourceEvent>();
+    emitter.on("*", (event) => log.push(event));
+    return createScopeCycler({
+      scope: SCOPE,
+      timing: DEFAULT_TIMING,
+      events: emitter,
+      random: () => 0,
+      fetchToken: async (scope, options) => {
+        fetchOptions.push(options);
+        return { token: await credential.getToken(scope, options), source: "FakeClockCredential" };
+      },
+    });
+  }
+  const invalidations = () => log.filter((e) => e.type === "token-invalidated").length;
+
+  /** T1 cached and handed to a login; its refresh point passes; the login's getToken starts a refresh. */
+  async function loginWithT1InRefreshWindow(c: ReturnType<typeof cycler>): Promise<string> {
+    const t1 = await c.getToken();
+    vi.setSystemTime(t1.refreshAtTimestamp);
+    const used = await c.getToken(); // the new connection logs in with T1; the refresh starts
+    expect(used).toBe(t1);
+    return t1.accessToken.token;
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    credential = new FakeClockCredential();
+    log = [];
+    fetchOptions = [];
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("refused T1 while the background refresh already cached T2: the next token is T3 from a new fetch", async () => {
+    const c = cycler();
+    const t1 = await loginWithT1InRefreshWindow(c);
+    await vi.advanceTimersByTimeAsync(0); // the refresh caches T2 before the server answers
+    const t2 = (await c.getToken()).accessToken.token;
+    expect(t2).toBe(credential.issued[1]);
+    expect(credential.callCount).toBe(2);
+
+    c.invalidate(t1); // the server refused T1
+    const next = (await c.getToken()).accessToken.token;
+    expect(credential.callCount).toBe(3);
+    expect(next).toBe(credential.issued[2]);
+    expect([t1, t2]).not.toContain(next);
+    expect(invalidations()).toBe(1);
+    expect(log.filter((e) => e.type === "token-acquired").map((e) => e.reason)).toEqual([
+      "cold",
+      "refresh",
+      "invalidated",
+    ]);
+  });
+
+  it("refused T1 while the background refresh is still in flight: that fetch's token is not handed out", async () => {
+    const c = cycler();
+    credential.hold();
+    const first = c.getToken();
+    await vi.advanceTimersByTimeAsync(0);
+    credential.release();
+    const t1 = (await first).accessToken.token;
+    vi.setSystemTime((await first).refreshAtTimestamp);
+    credential.hold();
+    await c.getToken(); // refresh (call 2) held
+    await vi.advanceTimersByTimeAsync(0);
+    expect(credential.heldCount).toBe(1);
+
+    c.invalidate(t1);
+    const next = c.getToken();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(credential.callCount).toBe(3); // a new fetch, not the refresh in flight
+    credential.release();
+    const token = (await next).accessToken.token;
+    expect(token).toBe(fakeJwtOfCall(3));
+    expect((await c.getToken()).accessToken.token).toBe(token); // the detached refresh filled nothing
+    expect(credential.callCount).toBe(3);
+  });
+
+  it("ten logins refused with the same T1 at once cause exactly one new fetch", async () => {
+    const c = cycler();
+    const t1 = await loginWithT1InRefreshWindow(c);
+    await vi.advanceTimersByTimeAsync(0); // T2 cached
+    credential.hold();
+    const retries: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      c.invalidate(t1);
+      retries.push(c.getToken());
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    credential.release();
+    const tokens = new Set(
+      (await Promise.all(retries)).map((t) => (t as { accessToken: { token: string } }).accessToken.token),
+    );
+    expect(credential.callCount).toBe(3);
+    expect([...tokens]).toEqual([credential.issued[2]]);
+    expect(invalidations()).toBe(1);
+    // Refusals of T1 reported later still change nothing: the invalidation covered it.
+    c.invalidate(t1);
+    expect(invalidations()).toBe(1);
+  });
+
+  it("refused T3, fetched after the last invalidation: dropped again, another fetch", async () => {
+    const c = cycler();
+    const t1 = await loginWithT1InRefreshWindow(c);
+    await vi.advanceTimersByTimeAsync(0);
+    c.invalidate(t1);
+    const t3 = (await c.getToken()).accessToken.token;
+    c.invalidate(t3);
+    const t4 = (await c.getToken()).accessToken.token;
+    expect(t4).not.toBe(t3);
+    expect(credential.callCount).toBe(4);
+    expect(invalidations()).toBe(2);
+  });
+
+  it("ignores a token it never issued", async () => {
+    const c = cycler();
+    const t1 = (await c.getToken()).accessToken.token;
+    c.invalidate("eyJhbGciOiJub25lIn0.eyJub3QiOiJvdXJzIn0.c2ln");
+    expect(invalidations()).toBe(0);
+    expect((await c.getToken()).accessToken.token).toBe(t1);
+    expect(credential.callCount).toBe(1);
+  });
+
+  it("tells the fetch after an invalidation which tokens were dropped, so a credential's own cache is not trusted", async () => {
+    const c = cycler();
+    const t1 = await loginWithT1InRefreshWindow(c);
+    await vi.advanceTimersByTimeAsync(0);
+    const t2 = credential.issued[1] ?? "";
+    expect(fetchOptions[1]?.isDropped).toBeUndefined(); // nothing dropped yet
+    c.invalidate(t1);
+    const t3 = (await c.getToken()).accessToken.token;
+    const isDropped = fetchOptions[2]?.isDropped;
+    expect([t1, t2, t3].map((token) => isDropped?.(token))).toEqual([true, true, false]);
+  });
+});
+
+/** The token FakeClockCredential issues on its `call`-th call for SCOPE. */
+function fakeJwtOfCall(call: number): string {
+  return fakeJwt(call, SCOPE);
+}

@@ -18,12 +18,13 @@ export interface FetchedToken {
 }
 
 /**
- * Fetches a token. `rejectedToken` is the token invalidate() dropped: a source that answers with it
- * again (a credential's own cache) must be asked for a different one.
+ * Fetches a token. `isDropped`, given once invalidate() has dropped anything, tells whether a token
+ * was issued before the last invalidation: a source that answers with such a token (from its own
+ * cache) must be asked for a different one.
  */
 export type FetchToken = (
   scope: string,
-  options: { abortSignal: AbortSignal; rejectedToken?: string },
+  options: { abortSignal: AbortSignal; isDropped?: (token: string) => boolean },
 ) => Promise<FetchedToken>;
 
 export interface CycleTiming {
@@ -63,8 +64,11 @@ export interface ScopeCycler {
   /** The cached token, or the shared in-flight fetch when no usable token exists. */
   getToken(abortSignal?: GetTokenOptions["abortSignal"]): Promise<CachedToken>;
   /**
-   * Drops the cached token; a fetch already in flight still answers its waiters but is not cached.
-   * With `onlyToken`, only while the cache holds exactly that token (see TokenSource.invalidate).
+   * Drops the cached token and detaches the fetch in flight (it still answers its waiters but fills
+   * nothing), so the next token handed out comes from a fetch started after this call.
+   * With `onlyToken` (a token a server refused), nothing happens when an earlier invalidation already
+   * covered that token (its fetch started before it) or when this cycler never issued it (or has
+   * forgotten it: it remembers the last {@link REMEMBERED_TOKENS}); see TokenSource.invalidate.
    */
   invalidate(onlyToken?: string): void;
   /** Cancels the retry timer and aborts the in-flight fetch; later calls reject. */
@@ -83,7 +87,11 @@ export interface ScopeCyclerOptions {
 
 type Reason = "cold" | "refresh" | "expired" | "invalidated";
 
+/** How many recently issued tokens a cycler remembers for invalidate(onlyToken). */
+export const REMEMBERED_TOKENS = 16;
+
 interface FetchState {
+  /** The invalidations so far when the fetch started: its place before or after each of them. */
   readonly generation: number;
   readonly reason: Reason;
   readonly startedAt: number;
@@ -123,11 +131,17 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
   const aborter = new AbortController();
   let current: CachedToken | undefined;
   let inFlight: { state: FetchState; promise: Promise<CachedToken> } | undefined;
-  /** Bumped by invalidate(): a fetch from an older generation never fills the cache. */
+  /**
+   * Bumped by every effective invalidate(): a fetch from an older generation never fills the cache,
+   * and a token fetched in an older generation was covered by an invalidation (the "floor").
+   * A counter rather than a clock: two events in the same millisecond still have an order.
+   */
   let generation = 0;
   let invalidatedSinceLastFetch = false;
-  /** The token invalidate() dropped, until a fetch has replaced it. */
-  let rejectedToken: string | undefined;
+  /** Recently issued tokens -> the generation their fetch started in (insertion order = age). */
+  const issued = new Map<string, number>();
+  /** Whether a token was issued before the last invalidation (so it may have been refused). */
+  const isDropped = (token: string): boolean => (issued.get(token) ?? generation) < generation;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryAttempt = 0;
   let closed = false;
@@ -193,7 +207,7 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
 
   function callFetch(): Promise<FetchedToken> {
     try {
-      const options = rejectedToken === undefined ? {} : { rejectedToken };
+      const options = generation === 0 ? {} : { isDropped };
       return fetchToken(scope, { abortSignal: aborter.signal, ...options });
     } catch (error) {
       return Promise.reject(error);
@@ -225,12 +239,12 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
     const now = Date.now();
     if (inFlight?.state === state) inFlight = undefined;
     const cached = toCachedToken(fetched, now);
+    remember(cached.accessToken.token, state.generation);
     // A fetch started before invalidate() still answers the callers that waited for it, but must not
     // put back into the cache a token the server may already have rejected.
     if (state.generation === generation && !closed) {
       current = cached;
       retryAttempt = 0;
-      rejectedToken = undefined;
     }
     if (closed) return cached;
     events.emit("token-acquired", () => ({
@@ -300,6 +314,28 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
     retryTimer = undefined;
   }
 
+  /** Records the latest generation a token was fetched in, keeping the last REMEMBERED_TOKENS. */
+  function remember(token: string, fetchedIn: number): void {
+    const known = issued.get(token);
+    issued.delete(token);
+    issued.set(token, Math.max(known ?? fetchedIn, fetchedIn));
+    for (const oldest of issued.keys()) {
+      if (issued.size <= REMEMBERED_TOKENS) break;
+      issued.delete(oldest);
+    }
+  }
+
+  /** Drops the cached token and detaches the fetch in flight: the next caller starts a new fetch. */
+  function drop(): void {
+    generation += 1;
+    current = undefined;
+    inFlight = undefined;
+    cancelRetry();
+    retryAttempt = 0;
+    invalidatedSinceLastFetch = true;
+    events.emit("token-invalidated", () => ({ type: "token-invalidated", scope }));
+  }
+
   function toCachedToken(fetched: FetchedToken, now: number): CachedToken {
     const { token } = fetched;
     const schedule = computeSchedule(token, now, timing);
@@ -324,16 +360,18 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
     getToken,
     invalidate(onlyToken) {
       if (closed) return;
-      // A token already replaced (or being replaced) was dealt with by an earlier invalidation.
-      if (onlyToken !== undefined && current?.accessToken.token !== onlyToken) return;
-      generation += 1;
-      rejectedToken = current?.accessToken.token ?? rejectedToken;
-      current = undefined;
-      inFlight = undefined;
-      cancelRetry();
-      retryAttempt = 0;
-      invalidatedSinceLastFetch = true;
-      events.emit("token-invalidated", () => ({ type: "token-invalidated", scope }));
+      if (onlyToken !== undefined && current?.accessToken.token !== onlyToken) {
+        const fetchedIn = issued.get(onlyToken);
+        // Never issued here (or forgotten): the cache holds a token fetched after the last
+        // invalidation, and nothing says it is older than the refusal.
+        if (fetchedIn === undefined) return;
+        // An invalidation after its fetch started covered it: the cache and the fetch in flight
+        // started after that one (ten logins refused with one token cause one refresh).
+        if (fetchedIn < generation) return;
+        // Otherwise the cache or the fetch in flight started in the same generation as the refused
+        // token, i.e. before the refusal (a background refresh that finished first): drop them too.
+      }
+      drop();
     },
     close() {
       if (closed) return;
@@ -341,6 +379,7 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
       cancelRetry();
       current = undefined;
       inFlight = undefined;
+      issued.clear();
       aborter.abort(closedError(scope));
     },
     summary() {

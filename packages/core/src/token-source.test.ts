@@ -286,6 +286,27 @@ describe("invalidate", () => {
     expect(credential.callCount).toBe(3);
   });
 
+  it("with the rejected token, never retries with a token a background refresh fetched before the refusal", async () => {
+    credential.latencyInMs = 0;
+    const tokens = tokenSource();
+    const t1 = await tokens.getAccessToken();
+    vi.setSystemTime(Date.now() + 20 * MIN); // inside the refresh window
+    expect(await tokens.getAccessToken()).toBe(t1); // a new login uses T1 and starts the refresh
+    await vi.advanceTimersByTimeAsync(0);
+    const t2 = await tokens.getAccessToken(); // the refresh cached T2 before the server answered
+    expect(t2).not.toBe(t1);
+    // The server refuses T1; the login retries once with what the source hands out next.
+    tokens.invalidate(SQL, { token: t1 });
+    const retry = await tokens.getAccessToken();
+    expect([t1, t2]).not.toContain(retry);
+    expect(credential.callCount).toBe(3);
+    // The other logins refused with T1 report it too: covered already, no further fetch.
+    tokens.invalidate(SQL, { token: t1 });
+    expect(await tokens.getAccessToken()).toBe(retry);
+    expect(credential.callCount).toBe(3);
+    expect(ofType("token-invalidated")).toHaveLength(1);
+  });
+
   it("with no scope, drops every scope's token; an unknown scope is a no-op", async () => {
     credential.latencyInMs = 0;
     const tokens = tokenSource();

@@ -43,7 +43,10 @@ export interface TokenSourceSummary {
 type EventName = TokenSourceEventType | "*";
 
 export interface InvalidateOptions {
-  /** The token a server rejected: the cache is dropped only while it still holds this token. */
+  /**
+   * The token a server rejected. The cache is then dropped unless an earlier invalidation already
+   * covered that token, or this source never handed it out (see {@link TokenSource.invalidate}).
+   */
   token?: string;
 }
 
@@ -60,13 +63,21 @@ export interface TokenSource extends TokenCredential {
   /** The token with its expiry, refresh hint, source and scope. Default scope: `defaultScope`. */
   getTokenDetails(scope?: string, options?: Pick<GetTokenOptions, "abortSignal">): Promise<TokenDetails>;
   /**
-   * Drops the cached token of `scope` (of every scope when omitted) so the next caller gets a new
-   * one; call it when a server rejects a token. A fetch already in flight still answers the callers
-   * waiting for it but does not refill the cache.
+   * Call it when a server rejects a token. Drops the cached token of `scope` (of every scope when
+   * omitted) and detaches any fetch in flight for it (that fetch still answers the callers waiting
+   * for it, but fills nothing), so the next token handed out for the scope comes from a fetch that
+   * STARTED after this call; emits `token-invalidated`.
    *
-   * Pass the rejected token as `options.token` and only a cache still holding THAT token is dropped:
-   * when ten pooled logins are refused with the same token at once, the first one's call starts one
-   * refresh and the other nine change nothing (they wait for that refresh like any caller).
+   * Pass the rejected token as `options.token`. Then:
+   * - nothing happens when an earlier invalidation already covered that token (its fetch started
+   *   before that invalidation): when ten pooled logins are refused with the same token at once, the
+   *   first call starts one refresh and the other nine change nothing (they wait for that refresh
+   *   like any caller);
+   * - nothing happens for a token this source did not hand out for the scope (it remembers the last
+   *   16 per scope);
+   * - otherwise the cache is dropped even when it already holds a newer token, since a background
+   *   refresh may have fetched that one before the server refused the old one.
+   * A preset credential that answers from its own cache with a dropped token is rebuilt once.
    */
   invalidate(scope?: string, options?: InvalidateOptions): void;
   /** Listens to one event type, or to all with "*". Returns a function that removes the listener. */
