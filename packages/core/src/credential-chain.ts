@@ -44,6 +44,8 @@ export interface CredentialChain {
 export interface ChainGetTokenOptions {
   abortSignal?: AbortSignal;
   isDropped?: (token: string) => boolean;
+  /** The expiry of the token the caller has cached, for the TokenAcquisitionError message. */
+  cachedTokenExpiresOnTimestamp?: number;
 }
 
 export interface CredentialChainOptions {
@@ -144,7 +146,10 @@ class StickyCredentialChain implements CredentialChain {
       attempt.errors.length === 1
         ? attempt.errors[0]
         : new AggregateError(attempt.errors, "every credential source failed");
-    throw new TokenAcquisitionError(scope, attempt.failures, { cause });
+    throw new TokenAcquisitionError(scope, attempt.failures, {
+      cause,
+      cachedTokenExpiresOnTimestamp: options.cachedTokenExpiresOnTimestamp,
+    });
   }
 
   /** Calls one source; a token, or undefined after recording the failure. Rethrows on abort. */

@@ -57,3 +57,54 @@ describe("errors that show text someone else chose", () => {
     expect(error.host).toBe("sql.example?[redacted token]");
   });
 });
+
+describe("TokenAcquisitionError", () => {
+  const outage = {
+    source: "ClientSecretCredential",
+    kind: "transient",
+    message: "temporarily_unavailable",
+  } as const;
+
+  it("says the identity provider is unreachable or failing when no source was refused, and that the next request retries", () => {
+    const error = new TokenAcquisitionError(
+      "https://database.windows.net/.default",
+      [
+        {
+          source: "AzureCliCredential",
+          kind: "unavailable",
+          message: "Please run 'az login'",
+          fix: "Run `az login`.",
+        },
+        outage,
+      ],
+      { cachedTokenExpiresOnTimestamp: Date.UTC(2020, 0, 1) },
+    );
+    expect(error.message).toBe(
+      '@entra-sql/core: could not get a token for "https://database.windows.net/.default": the identity ' +
+        "provider is unreachable or failing right now (no credential was refused). The last token for this " +
+        "scope expired at 2020-01-01T00:00:00.000Z. The next request for a token tries again. Sources tried:\n" +
+        "  - AzureCliCredential (unavailable): Please run 'az login'\n    fix: Run `az login`.\n" +
+        "  - ClientSecretCredential (transient): temporarily_unavailable",
+    );
+    expect(error.cachedTokenExpiresOnTimestamp).toBe(Date.UTC(2020, 0, 1));
+  });
+
+  it("says until when a cached token is still valid", () => {
+    const until = Date.now() + 60_000;
+    const error = new TokenAcquisitionError("s", [outage], { cachedTokenExpiresOnTimestamp: until });
+    expect(error.message).toContain(
+      `The last token for this scope is valid until ${new Date(until).toISOString()}.`,
+    );
+  });
+
+  it("keeps the plain headline when a source was refused, and never prints undefined", () => {
+    const error = new TokenAcquisitionError("s", [
+      outage,
+      { source: "custom[1]", kind: "authentication", message: "refused" },
+    ]);
+    expect(error.message).toMatch(/^@entra-sql\/core: could not get a token for "s"\. Sources tried:/);
+    expect(error.message).not.toContain("undefined");
+    expect(error.message).not.toContain("fix:");
+    expect(new TokenAcquisitionError("s", []).message).toContain("No source was tried.");
+  });
+});

@@ -2,7 +2,7 @@
 // `instanceof`, so they work across duplicate installs of this package.
 // No error message ever contains a token or a secret.
 
-import { displayText } from "./redact.js";
+import { displayText, isoTime } from "./redact.js";
 import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
 
 // A brand shared by every copy of this package (Symbol.for is process-wide), so isEntraSqlError
@@ -87,35 +87,77 @@ export class UnknownSqlHostError extends EntraSqlError {
   }
 }
 
+/**
+ * How a credential source failed:
+ * - `"unavailable"`: not configured here (no `az login`, no managed identity, variables unset); the
+ *   chain moves on.
+ * - `"authentication"`: it tried and was refused (a wrong or expired secret, an unknown app, a
+ *   disabled user, ...). The chain leaves the source out of its next walks for a while.
+ * - `"transient"`: the identity provider (Entra ID's token endpoint, or a managed identity endpoint)
+ *   could not be reached or failed right now: HTTP 5xx or 429, a refused, reset or timed-out
+ *   connection, a failed DNS lookup. Nothing was refused, nothing needs changing if it passes; the
+ *   next request for a token tries again.
+ */
+export type SourceFailureKind = "unavailable" | "authentication" | "transient";
+
 /** Why one credential source failed, as reported in a {@link TokenAcquisitionError}. */
 export interface SourceFailure {
   /** The source's name, e.g. "AzureCliCredential". */
   source: string;
-  /** "unavailable": not configured here (skipped); "authentication": it tried and was refused. */
-  kind: "unavailable" | "authentication";
+  kind: SourceFailureKind;
   /** The source's own message (secret-free). */
   message: string;
-  /** What a person would try next, e.g. "Run `az login`.". */
-  fix: string | undefined;
+  /** What a person would try next, e.g. "Run `az login`."; absent when nothing specific is known. */
+  fix?: string;
 }
 
 /** No credential source produced a token. Lists every source tried, why it failed, and what to do. */
 export class TokenAcquisitionError extends EntraSqlError {
   override name = "TokenAcquisitionError";
+  /** Until when the token cached for this scope was (or is) valid; absent when there was none. */
+  declare readonly cachedTokenExpiresOnTimestamp?: number;
   constructor(
     readonly scope: string,
     readonly failures: readonly SourceFailure[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; cachedTokenExpiresOnTimestamp?: number | undefined },
   ) {
-    super(formatAcquisitionMessage(scope, failures), options);
+    super(
+      formatAcquisitionMessage(scope, failures, options?.cachedTokenExpiresOnTimestamp),
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    const expiry = options?.cachedTokenExpiresOnTimestamp;
+    if (expiry !== undefined) this.cachedTokenExpiresOnTimestamp = expiry;
   }
 }
 
-function formatAcquisitionMessage(scope: string, failures: readonly SourceFailure[]): string {
+function formatAcquisitionMessage(
+  scope: string,
+  failures: readonly SourceFailure[],
+  cachedTokenExpiresOnTimestamp: number | undefined,
+): string {
   const lines = failures.map(
     (f) => `  - ${f.source} (${f.kind}): ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`,
   );
-  return `@entra-sql/core: could not get a token for "${scope}". Sources tried:\n${lines.join("\n")}`;
+  // An outage: some source could not reach the identity provider, and none was refused.
+  const outage =
+    failures.some((f) => f.kind === "transient") && !failures.some((f) => f.kind === "authentication");
+  const parts = [
+    `@entra-sql/core: could not get a token for "${scope}"` +
+      (outage
+        ? ": the identity provider is unreachable or failing right now (no credential was refused)."
+        : "."),
+  ];
+  if (cachedTokenExpiresOnTimestamp !== undefined) {
+    const until = isoTime(cachedTokenExpiresOnTimestamp);
+    parts.push(
+      cachedTokenExpiresOnTimestamp > Date.now()
+        ? `The last token for this scope is valid until ${until}.`
+        : `The last token for this scope expired at ${until}.`,
+    );
+  }
+  if (outage) parts.push("The next request for a token tries again.");
+  parts.push(lines.length === 0 ? "No source was tried." : `Sources tried:\n${lines.join("\n")}`);
+  return parts.join(" ");
 }
 
 const hasName = (error: unknown, name: string): boolean =>

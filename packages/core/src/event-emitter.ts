@@ -121,7 +121,9 @@ function describe(event: TokenSourceEvent): [LogLevel, string] {
     case "source-failed":
       return [
         event.kind === "unavailable" ? "debug" : "warn",
-        `credential source ${event.source} failed (${event.kind}): ${event.error.name}: ${event.error.message}`,
+        event.kind === "transient"
+          ? `credential source ${event.source} could not reach the identity provider, or it failed (transient): ${event.error.name}: ${event.error.message}`
+          : `credential source ${event.source} failed (${event.kind}): ${event.error.name}: ${event.error.message}`,
       ];
     case "scope-refused":
       return [

@@ -1,3 +1,5 @@
+import type { SourceFailureKind } from "./errors.js";
+
 // Silent by default, observable on request: a typed event union and an optional logger. Events carry
 // scopes, sources, durations and expiry times; never a token, a secret or a client assertion.
 
@@ -32,8 +34,11 @@ export type TokenSourceEvent =
   | { type: "acquire-failed"; scope: string; error: EventError; durationInMs: number }
   /** The credential chain picked a source (first success, or after the previous winner failed). */
   | { type: "source-selected"; source: string; previousSource: string | undefined }
-  /** One source of the chain failed; `kind` "authentication" removes it from the next walk. */
-  | { type: "source-failed"; source: string; kind: "unavailable" | "authentication"; error: EventError }
+  /**
+   * One source of the chain failed (`kind`: see SourceFailureKind); "authentication" leaves it out
+   * of the next walks for a while.
+   */
+  | { type: "source-failed"; source: string; kind: SourceFailureKind; error: EventError }
   /** A token request was refused by the scope guard before any credential was called. */
   | { type: "scope-refused"; scope: string }
   /** `invalidate(scope)` dropped the cached token; the next caller fetches. */

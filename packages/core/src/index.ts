@@ -17,6 +17,7 @@ export {
   isUnknownSqlHostError,
   ScopeNotAllowedError,
   type SourceFailure,
+  type SourceFailureKind,
   TokenAcquisitionError,
   UnknownSqlHostError,
 } from "./errors.js";

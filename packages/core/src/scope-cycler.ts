@@ -24,7 +24,12 @@ export interface FetchedToken {
  */
 export type FetchToken = (
   scope: string,
-  options: { abortSignal: AbortSignal; isDropped?: (token: string) => boolean },
+  options: {
+    abortSignal: AbortSignal;
+    isDropped?: (token: string) => boolean;
+    /** The expiry of the token cached when the fetch started, for error messages. */
+    cachedTokenExpiresOnTimestamp?: number;
+  },
 ) => Promise<FetchedToken>;
 
 export interface CycleTiming {
@@ -207,8 +212,12 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
 
   function callFetch(): Promise<FetchedToken> {
     try {
-      const options = generation === 0 ? {} : { isDropped };
-      return fetchToken(scope, { abortSignal: aborter.signal, ...options });
+      const expiry = current?.accessToken.expiresOnTimestamp;
+      return fetchToken(scope, {
+        abortSignal: aborter.signal,
+        ...(generation === 0 ? {} : { isDropped }),
+        ...(expiry === undefined ? {} : { cachedTokenExpiresOnTimestamp: expiry }),
+      });
     } catch (error) {
       return Promise.reject(error);
     }

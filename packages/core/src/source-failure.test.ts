@@ -10,6 +10,7 @@ import {
   containsSecret,
   describeFailure,
   failureKind,
+  isTransientFailure,
   redactSecrets,
   secretFreeError,
 } from "./source-failure.js";
@@ -26,6 +27,59 @@ afterEach(() => {
 
 const entraError = (description: string, error = "invalid_client") =>
   new AuthenticationError(401, { error, error_description: description });
+
+// msal's errors as they reach @azure/identity 4.14.1's callers, seen with real credentials against the
+// local Entra ID (msal-node 7.2.3, msal-common 16.17.0). msal-node is not a dependency of core, so its
+// classes are imitated: msal's AuthError subclasses carry `name`, `errorCode`, `errorMessage`,
+// `subError` and, for ServerError, `status`.
+const msalError = (name: string, errorCode: string, message: string, status?: number) =>
+  Object.assign(new Error(`${errorCode}: ${message}`), {
+    name,
+    errorCode,
+    errorMessage: message,
+    subError: "",
+    ...(status === undefined ? {} : { status }),
+  });
+const SCOPES = ["https://database.windows.net//.default"];
+const OUTAGE_TEXT =
+  "Error(s): 50000 - Timestamp: 2026-12-03 17:32:44Z - Description: AADSTS50000: The service is temporarily unavailable. Trace ID: c9f8c2c5";
+/** ClientSecretCredential, token endpoint answering 503 (after the pipeline's retries). */
+const tokenEndpoint503 = () =>
+  new AuthenticationRequiredError({
+    scopes: SCOPES,
+    message: `temporarily_unavailable: ${OUTAGE_TEXT}`,
+    cause: msalError("ServerError", "temporarily_unavailable", OUTAGE_TEXT, 503),
+  });
+/** The same credential within 60 s: msal-common ThrottlingUtils.preProcess replays the 503, no request. */
+const throttledReplay = () =>
+  new AuthenticationRequiredError({
+    scopes: SCOPES,
+    message: "50000: AADSTS50000: The service is temporarily unavailable.",
+    cause: msalError("ServerError", "50000", "AADSTS50000: The service is temporarily unavailable."),
+  });
+/** Token endpoint refusing connections (discovery already cached): msal's network_error, no socket error. */
+const tokenEndpointRefused = () =>
+  new AuthenticationRequiredError({
+    scopes: SCOPES,
+    message: "network_error: See https://aka.ms/msal.js.errors#network_error for details",
+    cause: msalError(
+      "ClientAuthError",
+      "network_error",
+      "See https://aka.ms/msal.js.errors#network_error for details",
+    ),
+  });
+/** A new credential while Entra ID is unreachable: discovery fails first. */
+const discoveryUnreachable = () =>
+  new CredentialUnavailableError(
+    "endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details",
+  );
+/** Refused credentials through the same path: msal's ServerError with the 401's OAuth error. */
+const refusedByMsal = () =>
+  new AuthenticationRequiredError({
+    scopes: SCOPES,
+    message: "invalid_client: AADSTS7000215: Invalid client secret provided.",
+    cause: msalError("ServerError", "invalid_client", "AADSTS7000215: Invalid client secret provided.", 401),
+  });
 
 describe("failureKind", () => {
   it.each<[string, unknown, "unavailable" | "authentication"]>([
@@ -63,6 +117,107 @@ describe("failureKind", () => {
     ],
   ])("%s", (_label, error, kind) => {
     expect(failureKind(error)).toBe(kind);
+  });
+});
+
+describe("failureKind: an identity provider outage is transient, not a refused credential", () => {
+  it.each<[string, unknown, "unavailable" | "authentication" | "transient"]>([
+    ["token endpoint 503 (ClientSecretCredential)", tokenEndpoint503(), "transient"],
+    ["msal's throttled replay of that 503", throttledReplay(), "transient"],
+    ["token endpoint refusing connections (msal network_error)", tokenEndpointRefused(), "transient"],
+    ["discovery unreachable (endpoints_resolution_error)", discoveryUnreachable(), "transient"],
+    [
+      "managed identity endpoint 503",
+      new CredentialUnavailableError(
+        "ManagedIdentityCredential: Authentication failed. Message : Error(s): Not Available - Description: The service is temporarily unavailable.",
+        { cause: msalError("ServerError", "", "Error(s): Not Available", 503) },
+      ),
+      "transient",
+    ],
+    [
+      "managed identity with no endpoint (off Azure) stays unavailable",
+      new CredentialUnavailableError(
+        "ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details",
+        { cause: msalError("ClientAuthError", "network_error", "See https://aka.ms/msal.js.errors") },
+      ),
+      "unavailable",
+    ],
+    [
+      "managed identity refused (400) stays unavailable",
+      new CredentialUnavailableError(
+        "ManagedIdentityCredential: Authentication failed. Message Identity not found",
+        {
+          cause: msalError("ServerError", "", "Identity not found", 400),
+        },
+      ),
+      "unavailable",
+    ],
+    [
+      "AuthenticationError 503",
+      new AuthenticationError(503, "<html>Service Unavailable</html>"),
+      "transient",
+    ],
+    [
+      "AuthenticationError 429",
+      new AuthenticationError(429, { error: "temporarily_unavailable", error_description: "AADSTS90055" }),
+      "transient",
+    ],
+    ["refused credentials through msal stay authentication", refusedByMsal(), "authentication"],
+    [
+      "ECONNREFUSED by code",
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" }),
+      "transient",
+    ],
+    [
+      "ETIMEDOUT in a cause",
+      new Error("request failed", { cause: Object.assign(new Error("x"), { code: "ETIMEDOUT" }) }),
+      "transient",
+    ],
+    ["ENOTFOUND by text", new Error("getaddrinfo ENOTFOUND login.microsoftonline.com"), "transient"],
+    ["socket hang up", new Error("socket hang up"), "transient"],
+    ["a TimeoutError", Object.assign(new Error("timed out"), { name: "TimeoutError" }), "transient"],
+    [
+      "a nested chain whose only configured source had an outage",
+      new AggregateAuthenticationError([new CredentialUnavailableError("a"), tokenEndpoint503()], "x"),
+      "transient",
+    ],
+  ])("%s", (_label, error, kind) => {
+    expect(failureKind(error)).toBe(kind);
+    expect(isTransientFailure(error)).toBe(kind === "transient");
+  });
+
+  it("describes a 503 as the identity provider failing, with the 60 s msal throttle in the fix", () => {
+    const failure = describeFailure(
+      { name: "ClientSecretCredential", type: "ClientSecretCredential" },
+      tokenEndpoint503(),
+    );
+    expect(failure.kind).toBe("transient");
+    expect(failure.fix).toMatch(
+      /^The identity provider failed this request \(HTTP 503\); nothing needs changing if it passes/,
+    );
+    expect(failure.fix).toMatch(/60 s after a 5xx/);
+    const replay = describeFailure(
+      { name: "ClientSecretCredential", type: "ClientSecretCredential" },
+      throttledReplay(),
+    );
+    expect(replay.fix).toMatch(/^The identity provider failed this request; /);
+  });
+
+  it("describes an unreachable provider with the network fix", () => {
+    for (const error of [tokenEndpointRefused(), discoveryUnreachable()]) {
+      const failure = describeFailure(
+        { name: "ClientSecretCredential", type: "ClientSecretCredential" },
+        error,
+      );
+      expect(failure.kind).toBe("transient");
+      expect(failure.fix).toMatch(/could not be reached: check the network, proxy and the authorityHost/);
+    }
+  });
+
+  it("leaves the fix out, rather than undefined, when there is none", () => {
+    const failure = describeFailure({ name: "custom[0]", type: "custom" }, new Error("something odd"));
+    expect("fix" in failure).toBe(false);
+    expect(inspect(failure)).not.toContain("undefined");
   });
 });
 

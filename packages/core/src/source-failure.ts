@@ -1,12 +1,12 @@
 import { inspect } from "node:util";
-import type { SourceFailure } from "./errors.js";
+import { errorGraph, read } from "./error-graph.js";
+import type { SourceFailure, SourceFailureKind } from "./errors.js";
 import { looksSecret, REDACTED, redactTokensIn } from "./redact.js";
 
 // Why one credential source failed: its kind ("unavailable": not configured here; "authentication":
-// it tried and Entra ID, or the tool, refused), a secret-free message, and the fix a person would
-// try next. Used by the credential chain for TokenAcquisitionError and source-failed events.
-
-export type SourceFailureKind = SourceFailure["kind"];
+// it tried and Entra ID, or the tool, refused; "transient": the identity provider could not be
+// reached or failed right now), a secret-free message, and the fix a person would try next. Used by
+// the credential chain for TokenAcquisitionError and source-failed events.
 
 /** What the chain knows about a source when describing its failure. */
 export interface FailedSource {
@@ -25,29 +25,144 @@ const MAX_MESSAGE_LENGTH = 600;
 const ENTRA_REFUSAL = /AADSTS\d{5,}|\binvalid_client\b|\binvalid_grant\b|\bunauthorized_client\b/;
 
 /**
- * "unavailable" for CredentialUnavailableError (and an AggregateAuthenticationError made only of
- * them) unless its text carries an Entra refusal (AADSTS code, invalid_client, invalid_grant): the
- * Azure CLI and managed identity wrap refusals such as a disabled account in
- * CredentialUnavailableError, yet they tried and were refused. Everything else is "authentication".
+ * "transient" when the identity provider could not be reached or failed ({@link isTransientFailure});
+ * else "unavailable" for CredentialUnavailableError unless its text carries an Entra refusal (AADSTS
+ * code, invalid_client, invalid_grant): the Azure CLI and managed identity wrap refusals such as a
+ * disabled account in CredentialUnavailableError, yet they tried and were refused. Everything else
+ * is "authentication". An AggregateAuthenticationError (a nested chain) is "unavailable" when all its
+ * errors are, "authentication" when one of them is, else "transient".
  */
 export function failureKind(error: unknown): SourceFailureKind {
   if (errorName(error) === "AggregateAuthenticationError") {
-    const errors = (error as { errors?: unknown }).errors;
+    const errors = read(error as object, "errors");
     if (Array.isArray(errors) && errors.length > 0) {
-      return errors.every((e) => failureKind(e) === "unavailable") ? "unavailable" : "authentication";
+      const kinds = errors.map(failureKind);
+      if (kinds.every((kind) => kind === "unavailable")) return "unavailable";
+      return kinds.includes("authentication") ? "authentication" : "transient";
     }
   }
+  if (isTransientFailure(error)) return "transient";
   if (errorName(error) === "CredentialUnavailableError") {
     return ENTRA_REFUSAL.test(errorMessage(error)) ? "authentication" : "unavailable";
   }
   return "authentication";
 }
 
-/** The SourceFailure for `error` thrown by `source`: kind, secret-free message, fix. */
+/** The SourceFailure for `error` thrown by `source`: kind, secret-free message, and a fix when one is known. */
 export function describeFailure(source: FailedSource, error: unknown): SourceFailure {
   const kind = failureKind(error);
   const message = redactSecrets(errorMessage(error), source.secrets);
-  return { source: source.name, kind, message, fix: fixFor(source.type, kind, message) };
+  const fix = kind === "transient" ? transientFix(error) : fixFor(source.type, kind, message);
+  return { source: source.name, kind, message, ...(fix === undefined ? {} : { fix }) };
+}
+
+// ---- transient failures -------------------------------------------------------------------------------
+
+/** OAuth 2.0 error codes (RFC 6749 5.2 and 4.1.2.1) that mean "the server failed, try again later". */
+const TRANSIENT_OAUTH_ERRORS = new Set(["temporarily_unavailable", "server_error"]);
+
+/** msal error codes for a token endpoint (or its discovery) that could not be reached or answered garbage. */
+const MSAL_UNREACHABLE = new Set(["network_error", "endpoints_resolution_error", "no_network_connectivity"]);
+
+/** Node (libuv, undici) and @azure/core-rest-pipeline codes of a failed or timed-out connection. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EPIPE",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_SOCKET",
+  "REQUEST_SEND_ERROR",
+]);
+
+/** The same, as text inside a message (a custom credential may only have the text). */
+const NETWORK_TEXT =
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH)\b|socket hang up|\b(network_error|endpoints_resolution_error|no_network_connectivity)\b/i;
+
+/** @azure/identity's IdentityClient.parseResponseBody describes a non-JSON error body this way. */
+const HTTP_STATUS_TEXT = /\bHttp status code: (5\d\d|429)\b/;
+
+const isTransientStatus = (value: unknown): value is number =>
+  typeof value === "number" && (value === 408 || value === 429 || (value >= 500 && value <= 599));
+
+/**
+ * Whether `error` says that the identity provider (Entra ID's token endpoint, or a managed identity
+ * endpoint) could not be reached or failed right now: nothing was refused, and the same request may
+ * work later. The shapes, as @azure/identity 4.14 over msal-node 7.2 / msal-common 16.17 throw them:
+ * - the token endpoint answered 5xx or 429 (after the pipeline's own retries, ~5 s):
+ *   AuthenticationRequiredError whose `cause` is msal's ServerError with `status` 503 and `errorCode`
+ *   the body's OAuth error (`temporarily_unavailable`, `server_error`);
+ * - the same credential again within 60 s: msal-common's ThrottlingUtils.preProcess replays that
+ *   failure without a request, as a ServerError without `status` whose `errorCode` is the body's
+ *   numeric `error_codes` (or empty);
+ * - the token endpoint refused or reset the connection, or answered garbage: AuthenticationRequiredError
+ *   whose `cause` is msal's ClientAuthError `network_error` (msal drops the socket error);
+ * - Entra ID's discovery document could not be fetched: CredentialUnavailableError
+ *   "endpoints_resolution_error: ..." without a cause. Only confidential clients (a tenant and client
+ *   id were given) get that far, so for them it means unreachable, not unconfigured;
+ * - a managed identity endpoint answered 5xx: CredentialUnavailableError whose `cause` is a
+ *   ServerError with `status`; an AuthenticationError with `statusCode` 5xx;
+ * - Node and undici connection errors by `code`, "socket hang up", a TimeoutError.
+ * A managed identity reporting "Network unreachable" (msal `network_error` under a
+ * CredentialUnavailableError) stays "unavailable": off Azure there is no endpoint to reach.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  const saysUnavailable = errorName(error) === "CredentialUnavailableError";
+  for (const node of errorGraph(error)) {
+    if (isTransientStatus(read(node, "status")) || isTransientStatus(read(node, "statusCode"))) return true;
+    const errorCode = read(node, "errorCode");
+    if (read(node, "name") === "ServerError" && typeof errorCode === "string") {
+      if (TRANSIENT_OAUTH_ERRORS.has(errorCode)) return true;
+      if (read(node, "status") === undefined && /^[\d ]*$/.test(errorCode)) return true;
+    }
+    if (saysUnavailable) continue;
+    if (typeof errorCode === "string" && MSAL_UNREACHABLE.has(errorCode)) return true;
+    const code = read(node, "code");
+    if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
+    if (read(node, "name") === "TimeoutError") return true;
+    const message = read(node, "message");
+    if (typeof message === "string" && (NETWORK_TEXT.test(message) || HTTP_STATUS_TEXT.test(message))) {
+      return true;
+    }
+  }
+  return saysUnavailable && /^endpoints_resolution_error\b/.test(errorMessage(error));
+}
+
+/** The HTTP status a transient failure carries (the first 5xx, 429 or 408 in its error graph). */
+export function transientStatusOf(error: unknown): number | undefined {
+  for (const node of errorGraph(error)) {
+    for (const key of ["status", "statusCode"]) {
+      const value = read(node, key);
+      if (isTransientStatus(value)) return value;
+    }
+  }
+  return undefined;
+}
+
+const UNREACHABLE_FIX =
+  "Microsoft Entra ID (or the managed identity endpoint) could not be reached: check the network, proxy and the authorityHost setting (AZURE_AUTHORITY_HOST). Nothing needs changing if it passes: the next request for a token tries again.";
+
+function transientFix(error: unknown): string {
+  const status = transientStatusOf(error);
+  const text = [...errorGraph(error)].map((node) => String(read(node, "message") ?? "")).join("\n");
+  const answered =
+    status !== undefined ||
+    /temporarily_unavailable|server_error/.test(text) ||
+    HTTP_STATUS_TEXT.test(text) ||
+    [...errorGraph(error)].some((node) => read(node, "name") === "ServerError");
+  if (!answered) return UNREACHABLE_FIX;
+  return (
+    `The identity provider failed this request${status === undefined ? "" : ` (HTTP ${status})`}; nothing needs changing if it passes: the next request for a token tries again. ` +
+    "msal-node sends no request to a token endpoint for 60 s after a 5xx (or for Retry-After after a 429), so a new token can take up to a minute after the service is back. If it lasts, check https://azure.status.microsoft."
+  );
 }
 
 /**

@@ -1,6 +1,11 @@
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { isInvalidOptionError, isScopeNotAllowedError, isTokenAcquisitionError } from "./errors.js";
+import {
+  isInvalidOptionError,
+  isScopeNotAllowedError,
+  isTokenAcquisitionError,
+  type TokenAcquisitionError,
+} from "./errors.js";
 import type { LogEntry, TokenSourceEvent } from "./events.js";
 import { FakeClockCredential, fakeJwt, outage } from "./test-support/fake-clock-credential.js";
 import { createTokenSource, type TokenSource } from "./token-source.js";
@@ -251,6 +256,48 @@ describe("failures", () => {
     expect(vi.getTimerCount()).toBe(0); // no retry left behind
     await settleForReal();
     expect(unhandled).toEqual([]);
+  });
+
+  it("reports an identity provider outage as one, with the cached token's expiry, never as a refused credential", async () => {
+    credential.latencyInMs = 0;
+    const tokens = tokenSource();
+    const expiresOn = (await tokens.getTokenDetails()).expiresOnTimestamp;
+    credential.failAlways(outage());
+    vi.setSystemTime(expiresOn - 5 * MIN); // no longer handed out: callers wait for a new token
+    const error = await tokens.getAccessToken().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toSatisfy(isTokenAcquisitionError);
+    const { message, failures, cachedTokenExpiresOnTimestamp } = error as TokenAcquisitionError;
+    expect(failures.map((f) => [f.source, f.kind])).toEqual([["FakeClockCredential", "transient"]]);
+    expect(cachedTokenExpiresOnTimestamp).toBe(expiresOn);
+    expect(message).toContain("the identity provider is unreachable or failing right now");
+    expect(message).toContain(
+      `The last token for this scope is valid until ${new Date(expiresOn).toISOString()}.`,
+    );
+    expect(message).toContain("The next request for a token tries again.");
+    expect(message).toContain("(HTTP 503)");
+    expect(message).not.toContain("(authentication)");
+    expect(inspect(error, { depth: 5 })).not.toMatch(/fix: undefined/);
+    expect(ofType("source-failed")).toMatchObject([{ kind: "transient" }]);
+    // Not an authentication failure: the source stays in the chain, and the next request tries again.
+    credential.recover();
+    await expect(tokens.getAccessToken()).resolves.toBe(credential.issued[1]);
+  });
+
+  it("leaves out a fix it does not know instead of printing undefined", async () => {
+    const odd = { getToken: async () => Promise.reject(new Error("something odd")) };
+    const tokens = createTokenSource({ credential: odd });
+    sources.push(tokens);
+    const error = await tokens.getToken(SQL).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect((error as TokenAcquisitionError).failures).toEqual([
+      { source: "custom[0]", kind: "authentication", message: "something odd" },
+    ]);
+    expect(inspect(error, { depth: 5 })).not.toContain("undefined");
   });
 });
 

@@ -1,4 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { AuthenticationRequiredError } from "@azure/identity";
 
 // Hand-written counting fakes for unit tests. They read the clock through Date.now and wait with
 // setTimeout, so `vi.useFakeTimers()` drives them. Tokens look like real JWTs ("eyJ...") and are
@@ -117,9 +118,22 @@ export class FakeClockCredential implements TokenCredential {
   }
 }
 
-/** An error as an identity endpoint outage would surface it (kind "authentication" in the chain). */
+/**
+ * An error shaped as @azure/identity 4.14 throws it when Entra ID's token endpoint answers 503: an
+ * AuthenticationRequiredError whose `cause` is msal-node's ServerError (`errorCode`, `status`).
+ * The chain reports it as kind "transient".
+ */
 export function outage(message = "the identity endpoint answered 503"): Error {
-  return Object.assign(new Error(message), { name: "AuthenticationError" });
+  const serverError = Object.assign(new Error(`temporarily_unavailable: ${message}`), {
+    name: "ServerError",
+    errorCode: "temporarily_unavailable",
+    status: 503,
+  });
+  return new AuthenticationRequiredError({
+    scopes: ["https://database.windows.net//.default"],
+    message: `temporarily_unavailable: ${message}`,
+    cause: serverError,
+  });
 }
 
 /** Waits `ms` (fake-timer time); an abort rejects at once and clears the timer. */
