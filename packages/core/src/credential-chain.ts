@@ -6,6 +6,7 @@ import {
   validateCredentialSpec,
 } from "./credential-presets.js";
 import type { CredentialSpec } from "./credential-spec.js";
+import { errorName } from "./error-graph.js";
 import { type SourceFailure, TokenAcquisitionError } from "./errors.js";
 import type { TokenSourceEvent } from "./events.js";
 import { describeFailure, secretFreeError } from "./source-failure.js";
@@ -187,7 +188,7 @@ class StickyCredentialChain implements CredentialChain {
       type: "source-failed",
       source: source.name,
       kind: failure.kind,
-      error: { name: errorName(error), message: failure.message },
+      error: { name: errorName(error) ?? "Error", message: failure.message },
     });
     return undefined;
   }
@@ -222,9 +223,4 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   throw reason instanceof Error
     ? reason
     : Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
-}
-
-function errorName(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" ? name : "Error";
 }

@@ -18,7 +18,9 @@ import {
   type CredentialPreset,
   type CredentialPresetName,
   type CredentialSpec,
+  isTokenCredential,
 } from "./credential-spec.js";
+import { errorName } from "./error-graph.js";
 import { InvalidOptionError } from "./errors.js";
 import { printable, REDACTED } from "./redact.js";
 
@@ -125,11 +127,6 @@ const SP_CREDENTIALS = ["clientSecret", "certificatePath", "certificatePem"] as 
 /** An option value for InvalidOptionError: redact.ts's printable form, or "[redacted]" for a secret. */
 const shown = (value: unknown, secret = false): string =>
   secret && value !== undefined ? REDACTED : printable(value);
-
-const isTokenCredential = (value: unknown): value is TokenCredential =>
-  typeof value === "object" &&
-  value !== null &&
-  typeof (value as { getToken?: unknown }).getToken === "function";
 
 const isPresetName = (value: unknown): value is CredentialPresetName =>
   typeof value === "string" && (CREDENTIAL_PRESET_NAMES as readonly string[]).includes(value);
@@ -425,8 +422,7 @@ class UnavailableCredential implements TokenCredential {
   }
   getToken(): Promise<never> {
     const error = this.#error;
-    if ((error as { name?: unknown } | null)?.name === "CredentialUnavailableError")
-      return Promise.reject(error);
+    if (errorName(error) === "CredentialUnavailableError") return Promise.reject(error);
     const message = error instanceof Error ? error.message : String(error);
     return Promise.reject(new CredentialUnavailableError(message, { cause: error }));
   }

@@ -38,5 +38,11 @@ export type CredentialPreset =
 
 export type CredentialSource = CredentialPresetName | CredentialPreset | TokenCredential;
 
+/** Whether `value` is a TokenCredential: an object with a getToken method. */
+export const isTokenCredential = (value: unknown): value is TokenCredential =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as { getToken?: unknown }).getToken === "function";
+
 /** What the `credential` option accepts. */
 export type CredentialSpec = CredentialSource | readonly CredentialSource[];

@@ -28,6 +28,23 @@ export function* errorGraph(root: unknown): Generator<object> {
   }
 }
 
+/** An error's `name`, when it has a string one. */
+export function errorName(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const name = read(error, "name");
+  return typeof name === "string" ? name : undefined;
+}
+
+/** An error's message (its name when the message is empty), or the thrown value as text. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "object" && error !== null) {
+    const message = read(error, "message");
+    if (typeof message === "string") return message;
+  }
+  return String(error);
+}
+
 /** Reads a property without letting a throwing getter escape. */
 export function read(item: object, key: string): unknown {
   try {

@@ -2,6 +2,7 @@
 // `instanceof`, so they work across duplicate installs of this package.
 // No error message ever contains a token or a secret.
 
+import { errorName } from "./error-graph.js";
 import { displayText, isoTime } from "./redact.js";
 import { DEFAULT_SQL_SCOPE } from "./sql-audiences.js";
 
@@ -160,8 +161,7 @@ function formatAcquisitionMessage(
   return parts.join(" ");
 }
 
-const hasName = (error: unknown, name: string): boolean =>
-  typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
+const hasName = (error: unknown, name: string): boolean => errorName(error) === name;
 
 export const isEntraSqlError = (error: unknown): error is EntraSqlError =>
   typeof error === "object" && error !== null && (error as { [BRAND]?: unknown })[BRAND] === true;

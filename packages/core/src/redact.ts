@@ -1,3 +1,5 @@
+import { isTokenCredential } from "./credential-spec.js";
+
 // Printing safely. Everything this package shows a person (error values, log lines, util.inspect,
 // JSON) goes through these helpers, so a token or secret cannot slip into it by accident.
 
@@ -110,7 +112,7 @@ function render(value: unknown, depth: number): string {
     return `[${items.join(", ")}]`;
   }
   const name = constructorName(value);
-  if (typeof (value as { getToken?: unknown }).getToken === "function") return `[TokenCredential ${name}]`;
+  if (isTokenCredential(value)) return `[TokenCredential ${name}]`;
   const prefix = name === "Object" || name === "" ? "" : `${name} `;
   if (depth >= MAX_DEPTH) return `${prefix}{...}`;
   const entries = Object.entries(value);

@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { errorGraph, read } from "./error-graph.js";
+import { errorGraph, errorMessage, errorName, read } from "./error-graph.js";
 import type { SourceFailure, SourceFailureKind } from "./errors.js";
 import { looksSecret, REDACTED, redactTokensIn } from "./redact.js";
 
@@ -355,20 +355,3 @@ const SOURCE_FIXES: Readonly<Record<string, FixRule>> = {
   ClientSecretCredential: () => undefined,
   ClientCertificateCredential: SERVICE_PRINCIPAL_FIX,
 };
-
-// ---- error access ----------------------------------------------------------------------------------
-
-function errorName(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const name = (error as { name?: unknown }).name;
-  return typeof name === "string" ? name : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === "object" && error !== null) {
-    const message = (error as { message?: unknown }).message;
-    if (typeof message === "string") return message;
-  }
-  return String(error);
-}

@@ -1,3 +1,4 @@
+import { errorName } from "./error-graph.js";
 import { EntraSqlError, InvalidOptionError } from "./errors.js";
 import { printable } from "./redact.js";
 
@@ -40,9 +41,7 @@ export class MalformedAccessTokenError extends EntraSqlError {
 }
 
 export const isMalformedAccessTokenError = (error: unknown): error is MalformedAccessTokenError =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { name?: unknown }).name === "MalformedAccessTokenError";
+  errorName(error) === "MalformedAccessTokenError";
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
