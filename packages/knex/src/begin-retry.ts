@@ -1,19 +1,16 @@
-import type { ConnectionRegistry } from "./connection-registry.js";
-import { SessionTokenExpiredError } from "./errors.js";
-import type { Emit } from "./events.js";
+import type { ConnectionLifecycle } from "@entra-sql/driver-kit";
 import type { KnexTransaction, MssqlClientInternals, TediousConnection } from "./knex-internals.js";
+import { beginRefusalOf } from "./session-token-expiry.js";
 import { acquireBornAfter } from "./statement-retry.js";
 
-// A BEGIN TRANSACTION refused with 37396 (session-token-expiry.ts): the transaction runs once more.
+// A BEGIN TRANSACTION refused with 37396: the transaction runs once more.
 
 /**
  * A refused BEGIN TRANSACTION runs the transaction once more, on a fresh connection, the way Knex runs a
- * transaction given its connection. Knex's Transaction (lib/execution/transaction.js, 3.1.0 to 3.3.0)
+ * transaction given its connection. Knex's Transaction (lib/execution/transaction.js, 3.1 to 3.3)
  * starts in its constructor with `_previousSibling.then(() => this._evaluateContainer(config,
- * container))` (line 79; `Promise.resolve()` for a top-level one, so a later microtask), and
- * `_evaluateContainer` (3.1.0 line 202, 3.3.0 line 254) calls `this.acquireConnection(config, cb)` (3.1.0
- * line 259, 3.3.0 line 263):
- * acquire a connection (or take `config.connection`), run `cb(connection)` (make the transaction client,
+ * container))` (`Promise.resolve()` for a top-level one, so a later microtask), and `_evaluateContainer`
+ * calls `this.acquireConnection(config, cb)`: acquire a connection (or take `config.connection`), run `cb(connection)` (make the transaction client,
  * BEGIN, then the handler, then COMMIT or ROLLBACK; it settles as the transaction does), release it. The
  * transaction's promise is the result of that call.
  *
@@ -32,11 +29,14 @@ export function retryRefusedBegin(
   client: MssqlClientInternals,
   trx: KnexTransaction,
   again: (connection: TediousConnection) => PromiseLike<unknown>,
-  registry: ConnectionRegistry,
-  emit: Emit,
+  lifecycle: ConnectionLifecycle<TediousConnection>,
 ): void {
   const acquire = trx.acquireConnection;
-  if (typeof acquire !== "function") return;
+  if (typeof acquire !== "function") {
+    throw new Error(
+      `${lifecycle.packageName}: this Knex's Transaction has no acquireConnection(); the refused-BEGIN retry needs it (Knex 3.1 to 3.3 have it)`,
+    );
+  }
   trx.acquireConnection = async function (
     this: KnexTransaction,
     config: { connection?: unknown } | undefined,
@@ -50,16 +50,16 @@ export function retryRefusedBegin(
       });
     } catch (error) {
       const refusedBegin =
-        used !== undefined && config?.connection === undefined && registry.beginRefusalOf(used) === error;
+        used !== undefined && config?.connection === undefined && beginRefusalOf(used) === error;
       if (!refusedBegin || used === undefined) throw error;
       const since = Date.now();
-      emit(() => ({ type: "statement-retried", reason: "session-token-expired" }));
-      const fresh = await acquireBornAfter(client, since, registry);
+      lifecycle.statementRetried();
+      const fresh = await acquireBornAfter(client, since, lifecycle);
       try {
         return await again(fresh);
       } catch (retryError) {
-        if (registry.beginRefusalOf(fresh) === retryError) {
-          throw new SessionTokenExpiredError("retry", { cause: (retryError as Error).cause });
+        if (beginRefusalOf(fresh) === retryError) {
+          throw lifecycle.sessionTokenExpired("retry", (retryError as Error).cause);
         }
         throw retryError;
       } finally {

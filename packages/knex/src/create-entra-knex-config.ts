@@ -1,14 +1,13 @@
 import { resolveScope, type TokenSource } from "@entra-sql/core";
+import { invalidOptionFor } from "@entra-sql/core/internal";
 import type { Knex } from "knex";
 import { createEntraClientClass } from "./entra-mssql-client.js";
-import { invalidOption } from "./invalid-option.js";
 import { checkKnexConfig } from "./knex-config.js";
 import { type KnexModule, mssqlDialectOf } from "./knex-dialect.js";
-import { type EntraKnexOptions, resolveOptions } from "./options.js";
+import { type EntraKnexOptions, PACKAGE_NAME, resolveOptions } from "./options.js";
 
 // The one entry point: the user's Knex config in, the same config out with `client` set to a subclass
-// of their Knex's mssql client (entra-mssql-client.ts), and, on Knex >= 3.2, Knex's own connection
-// lifetime cap set from `maxAgeInMs`.
+// of their Knex's mssql client (entra-mssql-client.ts).
 
 /** The user's Knex config: anything Knex takes for client "mssql" (the client itself is supplied). */
 export type EntraKnexUserConfig = Omit<Knex.Config, "client"> & { client?: "mssql" };
@@ -27,7 +26,7 @@ export type EntraKnexConfig<C extends EntraKnexUserConfig> = Omit<C, "client"> &
  * The Knex config for Azure SQL / SQL Server with Microsoft Entra ID tokens: every new physical
  * connection logs in with a token from an `@entra-sql/core` token source, and a pooled connection is
  * retired once it is older than `maxAgeInMs` or its login token is within `tokenExpiryMarginInMs` of
- * expiry, whichever comes first (never while in use). Pass your own `knex` module (3.1 to 3.3); every
+ * expiry, whichever comes first (never while in use; idle ones are closed when they pass it). Pass your own `knex` module (3.1 to 3.3); every
  * other setting of `config` passes through unchanged. Options and config are validated here.
  * Use the returned config for ONE Knex instance; to share tokens between instances, pass a `tokenSource`.
  * @example
@@ -47,7 +46,7 @@ export function createEntraKnexConfig<C extends EntraKnexUserConfig>(
   const { connection } = config as { connection: unknown };
   const given = options as { tokenMode?: unknown } | undefined;
   if (given?.tokenMode === "token-credential" && !dialect.passesCredential) {
-    throw invalidOption(
+    throw invalidOptionFor(PACKAGE_NAME)(
       "tokenMode",
       '"token-credential"',
       '"inline" with this Knex: Knex passes a TokenCredential to tedious from version 3.3 (connection.credential); or upgrade Knex',
@@ -66,34 +65,7 @@ export function createEntraKnexConfig<C extends EntraKnexUserConfig>(
     throw error;
   }
   const Client = createEntraClientClass(dialect, resolved);
-  const result = {
-    ...config,
-    client: Client,
-    pool: poolWithLifetime(config.pool, dialect.capsLifetime, resolved),
-  };
-  if (config.pool === undefined && result.pool === undefined) delete result.pool;
+  const result = { ...config, client: Client };
   Object.defineProperty(result, "tokenSource", { value: resolved.tokenSource, enumerable: false });
   return result as unknown as EntraKnexConfig<C>;
-}
-
-/**
- * Knex >= 3.2 caps a connection's life itself: `maxConnectionLifetimeMillis` plus a random share of
- * `maxConnectionLifetimeJitterMillis`, checked on every acquire (lib/client.js getPoolSettings). Ours
- * TAKES a random share off `maxAgeInMs` (so `maxAgeInMs` is the hard upper bound, as in HikariCP), so
- * Knex gets the lower end and the jitter window: each connection retires in
- * [maxAge * (1 - ratio), maxAge). Knex 3.1 has no such cap; the client subclass enforces it there.
- */
-function poolWithLifetime(
-  pool: EntraKnexUserConfig["pool"],
-  knexCapsLifetime: boolean,
-  resolved: ReturnType<typeof resolveOptions>,
-): EntraKnexUserConfig["pool"] {
-  const { maxAgeInMs, maxAgeJitterRatio } = resolved.lifetime.settings;
-  if (!knexCapsLifetime || maxAgeInMs === null) return pool;
-  const jitter = Math.floor(maxAgeInMs * maxAgeJitterRatio);
-  return {
-    ...pool,
-    maxConnectionLifetimeMillis: maxAgeInMs - jitter,
-    maxConnectionLifetimeJitterMillis: jitter,
-  } as EntraKnexUserConfig["pool"];
 }

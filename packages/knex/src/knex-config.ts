@@ -1,5 +1,7 @@
-import { describeOptionValue } from "@entra-sql/core";
-import { invalidOption } from "./invalid-option.js";
+import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import { PACKAGE_NAME } from "./options.js";
+
+const invalidOption = invalidOptionFor(PACKAGE_NAME);
 
 // The user's Knex config, checked when the config is created: everything passes through unchanged
 // except what would compete with the token (authentication settings), bypass this package (an external
@@ -77,7 +79,7 @@ export function checkKnexConfig(config: unknown): void {
       throw invalidOption(
         `config.pool.${key}`,
         describeOptionValue((pool as Record<string, unknown>)[key]),
-        `nothing: use this package's "${instead}" option (it sets Knex's own lifetime cap where Knex has one, and adds the token bound)`,
+        `nothing: use this package's "${instead}" option (it caps the age on every Knex version, adds the token bound and closes idle connections past either)`,
       );
     }
   }

@@ -1,10 +1,12 @@
-import { describeOptionValue } from "@entra-sql/core";
-import { invalidOption } from "./invalid-option.js";
+import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import { installedVersion, requireMethods } from "@entra-sql/driver-kit";
 import type { MssqlClientConstructor } from "./knex-internals.js";
+import { PACKAGE_NAME } from "./options.js";
 
 // The Knex mssql dialect class of the Knex module the caller passes in (so each app's own Knex, 3.1
-// to 3.3, is the one extended), and what that version can do natively. Detected by behaviour, not by
-// version string: the two checks call the dialect's own pure config builders.
+// to 3.3, is the one extended), checked for every method this package overrides or calls, and whether
+// it passes a TokenCredential to tedious: detected by behaviour (calling the dialect's own pure config
+// builder), not by version string.
 
 /** The `knex` function (default export of "knex"), any 3.x version. */
 export type KnexModule = (config: never) => object;
@@ -17,12 +19,6 @@ export interface MssqlDialect {
    * `tokenMode: "token-credential"` works. 3.1 and 3.2 drop it.
    */
   passesCredential: boolean;
-  /**
-   * Knex >= 3.2: `getPoolSettings()` takes `pool.maxConnectionLifetimeMillis` and
-   * `maxConnectionLifetimeJitterMillis` out of tarn's options and checks them in the pool's `validate`
-   * on every acquire (lib/client.js `connectionIsOverLifetime`). 3.1 passes them to tarn as they are.
-   */
-  capsLifetime: boolean;
 }
 
 const REQUIRED_METHODS = [
@@ -31,17 +27,19 @@ const REQUIRED_METHODS = [
   "validateConnection",
   "releaseConnection",
   "destroyRawConnection",
-  "getPoolSettings",
   "_query",
   "_stream",
   "transaction",
   "_enqueueRequest",
   "_chomp",
+  "_driver",
+  "acquireConnection",
+  "destroy",
 ] as const;
 
 export function mssqlDialectOf(knex: unknown): MssqlDialect {
   if (typeof knex !== "function") {
-    throw invalidOption(
+    throw invalidOptionFor(PACKAGE_NAME)(
       "knex",
       describeOptionValue(knex),
       'the knex module (import knex from "knex"), version 3.1 or later',
@@ -54,16 +52,14 @@ export function mssqlDialectOf(knex: unknown): MssqlDialect {
   const proto = (typeof Client === "function" ? Client.prototype : undefined) as
     | Record<string, unknown>
     | undefined;
-  const missing = REQUIRED_METHODS.filter((name) => typeof proto?.[name] !== "function");
-  if (proto === undefined || missing.length > 0) {
-    throw invalidOption(
-      "knex",
-      `a module whose mssql client lacks ${missing.join(", ") || "a class"}`,
-      'the knex module (import knex from "knex"), version 3.1 to 3.3',
-    );
-  }
+  requireMethods(proto, REQUIRED_METHODS, {
+    packageName: PACKAGE_NAME,
+    option: "knex",
+    driver: `${installedVersion("knex", import.meta.url)}, whose mssql client`,
+    supported: 'the knex module (import knex from "knex"), version 3.1 to 3.3',
+  });
   const dialect = Client as MssqlClientConstructor;
-  return { Client: dialect, passesCredential: passesCredential(proto), capsLifetime: capsLifetime(proto) };
+  return { Client: dialect, passesCredential: passesCredential(proto as Record<string, unknown>) };
 }
 
 function passesCredential(proto: Record<string, unknown>): boolean {
@@ -76,19 +72,6 @@ function passesCredential(proto: Record<string, unknown>): boolean {
       connectionSettings: { server: "probe", type: "token-credential", credential: marker },
     });
     return config.authentication?.options?.credential === marker;
-  } catch {
-    return false;
-  }
-}
-
-function capsLifetime(proto: Record<string, unknown>): boolean {
-  const getPoolSettings = proto.getPoolSettings as (this: object, pool: object) => object;
-  try {
-    const tarnOptions = getPoolSettings.call(
-      { config: {}, logger: { warn() {} }, poolDefaults: () => ({}) },
-      { maxConnectionLifetimeMillis: 60_000 },
-    );
-    return !("maxConnectionLifetimeMillis" in tarnOptions);
   } catch {
     return false;
   }

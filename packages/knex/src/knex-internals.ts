@@ -1,7 +1,7 @@
 // The parts of Knex's mssql client (lib/client.js, lib/dialects/mssql/index.js, identical in what we
-// use across 3.1.0, 3.2.x and 3.3.0) and of a tedious Connection that this package relies on. These
-// are Knex's dialect methods, not its documented API: knex-dialect.ts checks they exist when the module
-// is handed in, and the integration tests run against real Knex 3.1, 3.2 and 3.3.
+// use across 3.1, 3.2 and 3.3) and of a tedious Connection that this package relies on. These are
+// Knex's dialect methods, not its documented API: knex-dialect.ts checks they exist when the module is
+// handed in, and the integration tests run against real Knex 3.1, 3.2 and 3.3.
 
 /** A tedious Connection as Knex's mssql client creates it, with the fields Knex adds. */
 export interface TediousConnection {
@@ -13,19 +13,17 @@ export interface TediousConnection {
   inTransaction?: boolean;
   config?: { authentication?: { options?: Record<string, unknown> } };
   state?: { name?: string };
-  /** Knex >= 3.2 (lib/client.js `create`): `performance.now()` after which the pool refuses it. */
-  __knexLifetimeLimit?: number | null;
   /** Knex (lib/execution/transaction.js acquireConnection): the id of the transaction holding it. */
   __knexTxId?: unknown;
   /** Knex: why the connection is unusable ('error' / 'end' handlers in acquireRawConnection). */
   __knex__disposed?: unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
+  rollbackTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   close(): void;
   execSql(request: unknown): void;
   beginTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   commitTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
-  rollbackTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
 }
 
 /** What Knex's mssql `_stream` calls on the stream it is given (lib/dialects/mssql/index.js). */
@@ -53,6 +51,8 @@ export interface MssqlClientInternals {
   /** tarn's pool (absent before initialisation and after destroy). */
   pool?: { max?: number };
   acquireRawConnection(): Promise<TediousConnection>;
+  /** The tedious module; `acquireRawConnection` calls it synchronously for `Connection`. */
+  _driver(): TediousModule;
   validateConnection(connection: TediousConnection): boolean;
   acquireConnection(): Promise<TediousConnection>;
   releaseConnection(connection: TediousConnection): Promise<void>;
@@ -72,3 +72,8 @@ export interface MssqlClientInternals {
 }
 
 export type MssqlClientConstructor = new (config: never) => MssqlClientInternals;
+
+/** The tedious module as Knex's mssql client uses it. */
+export interface TediousModule {
+  Connection: new (config: never) => TediousConnection;
+}

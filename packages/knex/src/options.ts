@@ -1,35 +1,33 @@
 import {
   CONNECTION_OPTION_DEFAULTS,
+  type ConnectionEvent,
   type ConnectionOptions,
-  type CredentialShortcutOption,
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
-} from "@entra-sql/core";
-import type { EntraKnexEvent } from "./events.js";
-import { PACKAGE_NAME } from "./invalid-option.js";
+} from "@entra-sql/driver-kit";
 
-// Options of createEntraKnexConfig: core's shared adapter options, the same names and defaults as
-// @entra-sql/mssql, plus the `credential` shortcut (documented, defaulted and validated in core, errors
-// under this package's name). A token source this package creates is closed in `knex.destroy()`.
-// `tokenMode: "token-credential"` needs Knex >= 3.3 (checked in create-entra-knex-config.ts);
-// test/bench/knex-token-mode.ts measures the two modes.
+// Options and events of createEntraKnexConfig: the adapter options every @entra-sql adapter takes
+// (documented, defaulted and validated in @entra-sql/driver-kit; errors under this package's name).
+// A token source this package creates is closed in `knex.destroy()`. `tokenMode: "token-credential"`
+// needs Knex >= 3.3 (checked in create-entra-knex-config.ts).
 
-export type { TokenMode } from "@entra-sql/core";
+export const PACKAGE_NAME = "@entra-sql/knex";
+
+export type { TokenMode } from "@entra-sql/driver-kit";
+
+/** What the Knex client reports through `onEvent`: times and reasons, never a token. */
+export type EntraKnexEvent = ConnectionEvent;
+
+export type EntraKnexEventType = EntraKnexEvent["type"];
 
 /** Options of `createEntraKnexConfig`. Every default is in `ENTRA_KNEX_DEFAULTS`. */
-export interface EntraKnexOptions extends CredentialShortcutOption, ConnectionOptions<EntraKnexEvent> {}
+export interface EntraKnexOptions extends ConnectionOptions<EntraKnexEvent> {}
 
 export const DEFAULTS = CONNECTION_OPTION_DEFAULTS;
 
 export type ResolvedOptions = ResolvedConnectionOptions<EntraKnexEvent>;
 
-/**
- * Validates `options` (any value: it may come from untyped JavaScript) and applies the defaults.
- * Creates the token source last, so an invalid option never leaves one behind.
- */
+/** Validates `options` (any value: it may come from untyped JavaScript) and applies the defaults. */
 export function resolveOptions(options: unknown): ResolvedOptions {
-  return resolveConnectionOptions<EntraKnexEvent>(options, {
-    packageName: PACKAGE_NAME,
-    credentialShortcut: true,
-  });
+  return resolveConnectionOptions<EntraKnexEvent>(options, PACKAGE_NAME);
 }

@@ -1,65 +1,41 @@
-import { isAccessTokenExpiredOnSession } from "@entra-sql/core";
-import type { ConnectionRegistry } from "./connection-registry.js";
-import { SessionTokenExpiredError } from "./errors.js";
+import { type ConnectionLifecycle, isAccessTokenExpiredOnSession } from "@entra-sql/driver-kit";
 import type { TediousConnection } from "./knex-internals.js";
 
-// Error 37396 at statement time (DESIGN.md "Why the token bounds the connection"): the server
-// revalidated the token of an open session, found it expired (or the principal revoked), and refused
-// the statement without running it. The session cannot take a new token, so:
-// - each connection's `errorMessage` is watched (this file); a refused statement retires the connection
-//   (closed as it comes back, never handed out again), and every connection that logged in no later
-//   than it;
-// - outside a transaction the client's `_query` runs the statement once more on a connection that
-//   logged in after the refusal (statement-retry.ts), and so does `_stream` while no row was
-//   emitted (stream-retry.ts);
-// - a refused BEGIN of `db.transaction(...)` runs the whole transaction once more on a fresh connection
-//   (begin-retry.ts): nothing of it ran, its handler had not been called;
-// - inside a transaction the caller gets a SessionTokenExpiredError. Knex's mssql Transaction calls
-//   tedious' beginTransaction / commitTransaction / rollbackTransaction directly
-//   (lib/dialects/mssql/transaction.js), so those three are wrapped on each connection we create.
+// Error 37396 around Knex's transactions. Knex's mssql Transaction calls tedious' beginTransaction and
+// commitTransaction directly (lib/dialects/mssql/transaction.js), so a refusal of those two is named here,
+// on each connection this package creates; ROLLBACK on a refused session is driver-kit's tedious guard
+// (it closes the connection instead). The other cases: statement-retry.ts, stream-retry.ts,
+// begin-retry.ts.
 
 type Callback = (error?: unknown, ...rest: unknown[]) => void;
 
-/** Watches the connection's server errors and names 37396 refusals of BEGIN and COMMIT. */
-export function watchSession(connection: TediousConnection, registry: ConnectionRegistry): void {
-  connection.on("errorMessage", (message: unknown) => {
-    if (isAccessTokenExpiredOnSession(message)) registry.sessionExpired(connection);
-  });
-  const { beginTransaction, commitTransaction, rollbackTransaction } = connection;
-  connection.beginTransaction = (callback: Callback, ...rest: unknown[]) =>
-    beginTransaction.call(
-      connection,
-      named(callback, "begin", (error) => registry.beginRefused(connection, error)),
-      ...rest,
-    );
-  connection.commitTransaction = (callback: Callback, ...rest: unknown[]) =>
-    commitTransaction.call(connection, named(callback, "transaction"), ...rest);
-  // On a session whose token expired the server refuses the ROLLBACK too. Closing the connection (done
-  // as it comes back to the pool) discards the transaction, so that refusal is no error of the rollback,
-  // and Knex then rejects the transaction with the statement's SessionTokenExpiredError, not with it.
-  connection.rollbackTransaction = (callback: Callback, ...rest: unknown[]) =>
-    rollbackTransaction.call(
-      connection,
-      (error?: unknown, ...more: unknown[]) => {
-        const dead = registry.isSessionExpired(connection) && isAccessTokenExpiredOnSession(error);
-        callback(dead ? undefined : error, ...more);
-      },
-      ...rest,
-    );
+/** The error a refused BEGIN TRANSACTION was given, by connection: begin-retry.ts runs it again. */
+const beginRefusals = new WeakMap<TediousConnection, unknown>();
+
+export function beginRefusalOf(connection: TediousConnection): unknown {
+  return beginRefusals.get(connection);
 }
 
-function named(
-  callback: Callback,
-  during: "begin" | "transaction",
-  onRefused?: (error: SessionTokenExpiredError) => void,
-): Callback {
-  return (error, ...rest) => {
-    if (error !== undefined && error !== null && isAccessTokenExpiredOnSession(error)) {
-      const named = new SessionTokenExpiredError(during, { cause: error });
-      onRefused?.(named);
-      callback(named, ...rest);
-      return;
-    }
-    callback(error, ...rest);
-  };
+/** Names 37396 refusals of BEGIN ("begin") and COMMIT ("transaction") on this connection. */
+export function nameTransactionRefusals(
+  connection: TediousConnection,
+  lifecycle: ConnectionLifecycle<TediousConnection>,
+): void {
+  const { beginTransaction, commitTransaction } = connection;
+  const named =
+    (callback: Callback, during: "begin" | "transaction"): Callback =>
+    (error, ...rest) => {
+      if (error === undefined || error === null || !isAccessTokenExpiredOnSession(error)) {
+        callback(error, ...rest);
+        return;
+      }
+      lifecycle.onServerMessage(connection, error);
+      const refusal = lifecycle.sessionTokenExpired(during, error);
+      if (during === "begin") beginRefusals.set(connection, refusal);
+      callback(refusal, ...rest);
+    };
+  connection.beginTransaction = (callback: Callback, ...rest: unknown[]) =>
+    beginTransaction.call(connection, named(callback, "begin"), ...rest);
+  connection.commitTransaction = (callback: Callback, ...rest: unknown[]) =>
+    commitTransaction.call(connection, named(callback, "transaction"), ...rest);
 }

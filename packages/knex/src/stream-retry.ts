@@ -1,15 +1,16 @@
-import { isAccessTokenExpiredOnSession } from "@entra-sql/core";
-import type { ConnectionRegistry } from "./connection-registry.js";
-import { isSessionTokenExpiredError, SessionTokenExpiredError } from "./errors.js";
-import type { Emit } from "./events.js";
+import {
+  type ConnectionLifecycle,
+  isAccessTokenExpiredOnSession,
+  isSessionTokenExpiredError,
+  type SessionTokenExpiredError,
+} from "@entra-sql/driver-kit";
 import type { MssqlClientInternals, StreamTarget, TediousConnection } from "./knex-internals.js";
 import { retryOnFreshConnection } from "./statement-retry.js";
 
-// A streamed query refused with 37396 (session-token-expiry.ts): retried once while no row was emitted.
+// A streamed query refused with 37396: retried once while no row was emitted.
 
 /**
- * Knex's mssql `_stream(connection, query, stream)` (lib/dialects/mssql/index.js, Knex 3.1.0 lines
- * 285-319, 3.3.0 lines 286-318) builds a tedious Request whose rows it `stream.write()`s, whose errors it
+ * Knex's mssql `_stream(connection, query, stream)` (lib/dialects/mssql/index.js, 3.1 to 3.3) builds a tedious Request whose rows it `stream.write()`s, whose errors it
  * `stream.emit('error', err)`s (from the request callback and from the request's 'error' event) and whose
  * 'requestCompleted' it turns into `stream.end()`; it then enqueues the request on `connection`. Knex's
  * Runner (lib/execution/runner.js `stream`) calls it through `client.stream` with the connection it
@@ -30,8 +31,7 @@ export async function streamRetryingOnce(
   connection: TediousConnection,
   stream: StreamTarget,
   run: (connection: TediousConnection, target: StreamTarget) => Promise<unknown>,
-  registry: ConnectionRegistry,
-  emit: Emit,
+  lifecycle: ConnectionLifecycle<TediousConnection>,
 ): Promise<void> {
   const first = new HoldingTarget(stream);
   const failure = await settle(run(connection, first));
@@ -39,12 +39,12 @@ export async function streamRetryingOnce(
     if (failure.error) throw failure.value;
     return;
   }
-  registry.sessionExpired(connection);
+  lifecycle.onServerMessage(connection, first.refusal);
   let final: SessionTokenExpiredError | undefined;
   if (client.transacting === true || connection.inTransaction === true) {
-    final = new SessionTokenExpiredError("transaction", { cause: first.refusal });
+    final = lifecycle.sessionTokenExpired("transaction", first.refusal);
   } else if (first.rows > 0) {
-    final = new SessionTokenExpiredError("stream", { cause: first.refusal });
+    final = lifecycle.sessionTokenExpired("stream", first.refusal);
   }
   if (final !== undefined) {
     stream.emit("error", final);
@@ -63,8 +63,7 @@ export async function streamRetryingOnce(
         if (retry.refusal !== undefined) throw retry.refusal;
         if (outcome.error) throw outcome.value;
       },
-      registry,
-      emit,
+      lifecycle,
     );
   } catch (error) {
     // Knex already gave the caller's stream any error other than a refusal.

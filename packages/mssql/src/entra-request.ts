@@ -1,15 +1,16 @@
-import { SessionTokenExpiredError } from "./errors.js";
-import type { Emit } from "./events.js";
-import { type Callback, type During, holderOf, hooksOf, isRefusal, named } from "./session-token-expiry.js";
+import type { SessionTokenExpiredDuring } from "@entra-sql/driver-kit";
+import { poolLinkOf } from "./entra-connection-pool.js";
+import type { Callback } from "./mssql-driver.js";
+import { holderOf, isRefusal, named } from "./refusals.js";
 
-// The Request subclass: a statement refused with 37396 (session-token-expiry.ts) is run once more on a
-// freshly logged-in connection when its parent is the pool; held by a transaction or prepared
-// statement, it becomes a SessionTokenExpiredError.
+// The Request subclass: a statement refused with 37396 is run once more on a freshly logged-in
+// connection when its parent is the pool; held by a transaction or prepared statement, it becomes a
+// SessionTokenExpiredError.
 //
 // mssql's public methods (query, batch, execute, bulk) call `_query`, `_batch`, `_execute`, `_bulk`
 // with a completion callback; the retry wraps that callback. Streamed requests (`stream: true`,
-// `toReadableStream()`, `pipe()`) report errors differently (mssql lib/tedious/request.js, v11 and
-// v12): each server error is emitted as an 'error' event on the request AT ONCE, from the connection's
+// `toReadableStream()`, `pipe()`) report errors differently (mssql 11 and 12 lib/tedious/request.js):
+// each server error is emitted as an 'error' event on the request AT ONCE, from the connection's
 // `errorMessage` listener, and the completion callback then gets no error and makes the base class
 // emit 'done'. So `emit` is overridden: a 37396 'error' of a first attempt that has streamed nothing
 // yet (no recordset, row or row count; the server refuses before running anything) is held back, the
@@ -40,7 +41,7 @@ interface Attempt {
    * `"retry"`, or the holder (`"transaction"`, `"prepared-statement"`); `undefined` for a request on a
    * pool of another module, whose errors are left alone.
    */
-  readonly namedAs: During | undefined;
+  readonly namedAs: SessionTokenExpiredDuring | undefined;
   /** A streamed 37396 'error' held back: the completion callback retries instead of finishing. */
   heldBack: unknown;
   /** The attempt streamed a recordset, row or row count: a retry would deliver results twice. */
@@ -49,8 +50,8 @@ interface Attempt {
 
 const STREAMED_RESULTS = new Set<string | symbol>(["recordset", "row", "rowsaffected"]);
 
-export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): MssqlRequestConstructor {
-  class EntraRequest extends Base {
+export function createRequestClass(Base: new (...args: never[]) => object): MssqlRequestConstructor {
+  class EntraRequest extends (Base as unknown as MssqlRequestConstructor) {
     #attempt: Attempt | undefined;
     /** Set while a statement method runs synchronously: tedious' `_batch` calls `_query`, wrapped once. */
     #entered = false;
@@ -84,7 +85,7 @@ export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): M
         attempt.heldBack ??= error;
         return true;
       }
-      return super.emit("error", new SessionTokenExpiredError(attempt.namedAs, { cause: error }));
+      return super.emit("error", named(error, attempt.namedAs));
     }
 
     #run(method: Method, callback: Callback, call: (callback: Callback) => void): void {
@@ -92,7 +93,7 @@ export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): M
         call(callback);
         return;
       }
-      const pool = hooksOf(this.parent);
+      const pool = poolLinkOf(this.parent);
       const first = attempt(pool !== undefined, pool !== undefined ? "stream" : holderOf(this.parent));
       this.#start(first, call, (error, ...rest) => {
         const refused = first.heldBack !== undefined || (first.retryable && isRefusal(error));
@@ -103,7 +104,7 @@ export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): M
           return;
         }
         pool.requireFreshConnection(this, Date.now());
-        emit(() => ({ type: "statement-retried", reason: "session-token-expired", method }));
+        pool.lifecycle.statementRetried({ method });
         this.#start(attempt(false, "retry"), call, (secondError, ...secondRest) => {
           this.#attempt = undefined;
           callback(named(secondError, "retry"), ...secondRest);
@@ -125,6 +126,6 @@ export function createRequestClass(Base: MssqlRequestConstructor, emit: Emit): M
   return EntraRequest;
 }
 
-function attempt(retryable: boolean, namedAs: During | undefined): Attempt {
+function attempt(retryable: boolean, namedAs: SessionTokenExpiredDuring | undefined): Attempt {
   return { retryable, namedAs, heldBack: undefined, delivered: false };
 }

@@ -1,14 +1,21 @@
 // @entra-sql/mssql: node-mssql with Microsoft Entra ID tokens. Public API only.
 
-// The connect-time errors are core's (shared with @entra-sql/knex); re-exported for one import.
 export {
   ConnectionFailedError,
   isConnectionFailedError,
+  isLoginRefusedError,
+  isSessionTokenExpiredError,
   isTokenLoginRejectedError,
+  LoginRefusedError,
+  SessionTokenExpiredError,
   TokenLoginRejectedError,
-} from "@entra-sql/core";
+} from "@entra-sql/driver-kit";
 export { createEntraConnectionPool, createEntraMssql, type EntraMssqlExtras } from "./entra-mssql.js";
-export { isSessionTokenExpiredError, SessionTokenExpiredError } from "./errors.js";
-export type { EntraMssqlEvent, EntraMssqlEventType } from "./events.js";
 export type { MssqlModule } from "./mssql-driver.js";
-export { DEFAULTS as ENTRA_MSSQL_DEFAULTS, type EntraMssqlOptions, type TokenMode } from "./options.js";
+export {
+  DEFAULTS as ENTRA_MSSQL_DEFAULTS,
+  type EntraMssqlEvent,
+  type EntraMssqlEventType,
+  type EntraMssqlOptions,
+  type TokenMode,
+} from "./options.js";

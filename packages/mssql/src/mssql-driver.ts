@@ -1,22 +1,17 @@
-import { describeValue, invalidOption } from "./invalid-option.js";
+import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import { installedVersion, requireMethods } from "@entra-sql/driver-kit";
+import { PACKAGE_NAME } from "./options.js";
 
-// The slice of node-mssql this package touches, typed structurally so that our published types
-// depend on neither `mssql` nor `@types/mssql`: the caller's own mssql types flow through
-// createEntraMssql's generic parameter.
+// The slice of node-mssql (11 and 12, tedious driver) this package touches, typed structurally so
+// that our published types depend on neither `mssql` nor `@types/mssql`: the caller's own mssql types
+// flow through createEntraMssql's generic parameter. The underscore methods are mssql's internal hooks
+// (lib/tedious/connection-pool.js, lib/base/*.js); `classesOf` checks them when the module is handed in.
 
-/** A tedious connection as mssql's pool holds it (tedious `Connection`). */
+/** A tedious connection as mssql's pool holds it. */
 export interface TediousConnection {
   readonly closed?: boolean;
   close(): void;
-  /** tedious' EventEmitter `on` (`errorMessage` carries the server's error number). */
-  on?(event: string, listener: (...args: never[]) => void): unknown;
-}
-
-/** The tedious config mssql builds for one connection (`_config()`). */
-export interface TediousConfig {
-  server: string;
-  authentication?: { type: string; options: Record<string, unknown> };
-  options?: Record<string, unknown>;
+  on(event: "errorMessage", listener: (message: unknown) => void): unknown;
 }
 
 /** The mssql config after the ConnectionPool constructor applied its defaults. */
@@ -25,31 +20,30 @@ export interface MssqlPoolConfig extends Record<string, unknown> {
   database?: string;
   options?: { database?: string } & Record<string, unknown>;
   pool?: Record<string, unknown>;
+  beforeConnect?: (connection: TediousConnection) => void;
 }
 
-/**
- * mssql's tedious ConnectionPool, with the underscore hooks it calls itself
- * (lib/tedious/connection-pool.js, lib/base/connection-pool.js in mssql 11 and 12).
- */
 export interface MssqlPoolInternals {
   config: MssqlPoolConfig;
-  _config(): TediousConfig;
+  _config(): Record<string, unknown>;
   _poolCreate(): Promise<TediousConnection>;
   _poolValidate(connection: TediousConnection): boolean | Promise<boolean>;
   _poolDestroy(connection: TediousConnection): Promise<void>;
   release(connection: TediousConnection): unknown;
-  /** mssql's acquire: a promise of a connection, or `this` when given a callback. */
   acquire(
     requester: object,
-    callback?: (error: unknown, connection?: TediousConnection, config?: unknown) => void,
+    callback?: (error: unknown, connection?: unknown, config?: unknown) => void,
   ): unknown;
+  close(...args: unknown[]): unknown;
+  connect(): Promise<unknown>;
   request(...args: unknown[]): unknown;
   transaction(...args: unknown[]): unknown;
   query(...args: unknown[]): unknown;
   batch(...args: unknown[]): unknown;
 }
 
-export type MssqlPoolConstructor = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
+export type Callback = (error?: unknown, ...rest: unknown[]) => void;
+type Constructor<T> = new (...args: never[]) => T;
 
 /** What createEntraMssql needs from the module it is given: `require("mssql")` / `import * as mssql`. */
 export interface MssqlModule {
@@ -59,27 +53,37 @@ export interface MssqlModule {
   PreparedStatement?: abstract new (...args: never[]) => unknown;
 }
 
-const HOOKS = ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "release"] as const;
+export interface MssqlClasses {
+  ConnectionPool: Constructor<MssqlPoolInternals>;
+  Request: Constructor<object>;
+  Transaction: Constructor<object>;
+  PreparedStatement: Constructor<object>;
+}
 
-/** Checks that `mssql` is node-mssql with the tedious driver, whose pool hooks this package overrides. */
-export function poolConstructorOf(mssql: unknown): MssqlPoolConstructor {
+const HOOKS: Record<keyof MssqlClasses, readonly string[]> = {
+  ConnectionPool: ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "release", "acquire", "close"],
+  Request: ["_query", "_batch", "_execute", "_bulk", "emit"],
+  Transaction: ["_begin", "_commit"],
+  PreparedStatement: ["_prepare", "_execute", "_unprepare"],
+};
+
+/** The module's classes, after checking it is node-mssql with the tedious driver and every hook we use. */
+export function classesOf(mssql: unknown): MssqlClasses {
   const expected =
     'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
   if ((typeof mssql !== "object" && typeof mssql !== "function") || mssql === null) {
-    throw invalidOption("mssql", describeValue(mssql), expected);
+    throw invalidOptionFor(PACKAGE_NAME)("mssql", describeOptionValue(mssql), expected);
   }
-  const pool = (mssql as { ConnectionPool?: unknown }).ConnectionPool;
-  if (typeof pool !== "function") {
-    throw invalidOption("mssql", "an object without a ConnectionPool class", expected);
+  const driver = installedVersion("mssql", import.meta.url);
+  for (const [name, hooks] of Object.entries(HOOKS)) {
+    const value = (mssql as Record<string, unknown>)[name];
+    const prototype = typeof value === "function" ? value.prototype : undefined;
+    requireMethods(prototype, hooks, {
+      packageName: PACKAGE_NAME,
+      option: "mssql",
+      driver: `${driver} (its ${name}${prototype === undefined ? " is missing" : ""}; the msnodesqlv8 driver has other hooks)`,
+      supported: expected,
+    });
   }
-  const prototype = (pool as { prototype?: Record<string, unknown> }).prototype ?? {};
-  const missing = HOOKS.filter((hook) => typeof prototype[hook] !== "function");
-  if (missing.length > 0) {
-    throw invalidOption(
-      "mssql",
-      `a module whose ConnectionPool lacks ${missing.join(", ")} (msnodesqlv8 driver, or an unsupported mssql version)`,
-      expected,
-    );
-  }
-  return pool as MssqlPoolConstructor;
+  return mssql as unknown as MssqlClasses;
 }

@@ -1,4 +1,8 @@
-import { describeValue, invalidOption } from "./invalid-option.js";
+import { describeOptionValue as describeValue, invalidOptionFor } from "@entra-sql/core/internal";
+import type { TediousConnection } from "./mssql-driver.js";
+import { PACKAGE_NAME } from "./options.js";
+
+const invalidOption = invalidOptionFor(PACKAGE_NAME);
 
 // The parts of an mssql config this package checks when a pool is created. tarn (mssql's pool)
 // rejects unknown `pool` keys only when the first connection has logged in, with "Tarn: unsupported
@@ -38,12 +42,16 @@ const AUTHENTICATION_KEYS = [
 ] as const;
 
 export type PoolValidate = (connection: unknown) => boolean | Promise<boolean>;
+type BeforeConnect = (connection: TediousConnection) => void;
 
 /**
- * Checks `config` (after mssql parsed a connection string, if it was one) and returns the user's
- * `pool.validate`, which the pool composes with its own checks instead of letting it replace them.
+ * Checks `config` (after mssql parsed a connection string, if it was one) and takes out the user's
+ * `pool.validate` and `beforeConnect`, which the pool composes with its own hooks.
  */
-export function checkPoolConfig(config: Record<string, unknown>): PoolValidate | undefined {
+export function checkPoolConfig(config: Record<string, unknown>): {
+  validate: PoolValidate | undefined;
+  beforeConnect: BeforeConnect | undefined;
+} {
   if (typeof config.server !== "string" || config.server.trim() === "") {
     throw invalidOption(
       "config.server",
@@ -60,8 +68,12 @@ export function checkPoolConfig(config: Record<string, unknown>): PoolValidate |
       "nothing: @entra-sql/mssql logs every connection in with a token from its token source (remove it)",
     );
   }
+  const beforeConnect = config.beforeConnect as BeforeConnect | undefined;
+  if (beforeConnect !== undefined && typeof beforeConnect !== "function") {
+    throw invalidOption("config.beforeConnect", describeValue(beforeConnect), "a function");
+  }
   const pool = config.pool;
-  if (pool === undefined || pool === null) return undefined;
+  if (pool === undefined || pool === null) return { validate: undefined, beforeConnect };
   if (typeof pool !== "object" || Array.isArray(pool)) {
     throw invalidOption(
       "config.pool",
@@ -106,5 +118,11 @@ export function checkPoolConfig(config: Record<string, unknown>): PoolValidate |
       throw invalidOption(`config.pool.${key}`, describeValue(given[key]), "a function");
     }
   }
-  return given.validate as PoolValidate | undefined;
+  const validate = given.validate as PoolValidate | undefined;
+  // Taken out so that mssql's tarn options keep `validate: this._poolValidate`, which composes it.
+  if (validate !== undefined) {
+    const { validate: _taken, ...rest } = given;
+    config.pool = rest;
+  }
+  return { validate, beforeConnect };
 }

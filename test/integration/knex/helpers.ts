@@ -19,8 +19,6 @@ export interface KnexVersion {
   knex: KnexModule;
   /** Knex >= 3.3 passes a TokenCredential to tedious. */
   tokenCredential: boolean;
-  /** Knex >= 3.2 caps connection lifetime itself. */
-  capsLifetime: boolean;
   create(config: object): AnyKnex;
 }
 
@@ -29,21 +27,18 @@ export const KNEX_VERSIONS: readonly KnexVersion[] = [
     version: "3.1",
     knex: knex31,
     tokenCredential: false,
-    capsLifetime: false,
     create: (c) => knex31(c as never) as never,
   },
   {
     version: "3.2",
     knex: knex32,
     tokenCredential: false,
-    capsLifetime: true,
     create: (c) => knex32(c as never) as never,
   },
   {
     version: "3.3",
     knex: knex33,
     tokenCredential: true,
-    capsLifetime: true,
     create: (c) => knex33(c as never),
   },
 ];

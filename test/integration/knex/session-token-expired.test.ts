@@ -175,7 +175,7 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
       createEntraKnexConfig(v.knex, knexConfig(standIns, { min: 0, max: 2 }), {
         tokenSource,
         ...modeOptions(tokenMode),
-        maxAgeInMs: 400, // new logins keep coming during the run
+        maxAgeInMs: 1000, // new logins keep coming during the run
         maxAgeJitterRatio: 0,
         onEvent,
       }),

@@ -41,7 +41,7 @@ describe.each(["inline", "token-credential"] as const)("lifetime, tokenMode %s",
     const sql = createEntraMssql(mssql, {
       tokenSource,
       ...modeOptions,
-      maxAgeInMs: 500,
+      maxAgeInMs: 1000,
       maxAgeJitterRatio: 0,
       onEvent,
     });
@@ -51,15 +51,16 @@ describe.each(["inline", "token-credential"] as const)("lifetime, tokenMode %s",
       // A transaction longer than the max age keeps its connection: retirement waits for the release.
       const transaction = new sql.Transaction(pool);
       await transaction.begin();
-      await sleep(700);
+      await sleep(1400);
       await transaction.request().query("SELECT 1 AS one");
       await transaction.commit();
-      expect(retired(events, "max-age").map((e) => e.type === "connection-retired" && e.at)).toEqual([
-        "release",
-      ]);
+      // The transaction's connection at its release; an idle one (mssql's first) by the idle timer.
+      const at = retired(events, "max-age").map((e) => e.type === "connection-retired" && e.at);
+      expect(at).toContain("release");
+      expect(at.filter((where) => where !== "release" && where !== "idle")).toEqual([]);
       for (let i = 0; i < 6; i++) {
         await pool.query("SELECT 1 AS one");
-        await sleep(150);
+        await sleep(300);
       }
       expect(retired(events, "max-age").length).toBeGreaterThanOrEqual(2);
       expect(standIns.sql.logins.length - loginsBefore).toBeGreaterThanOrEqual(3);

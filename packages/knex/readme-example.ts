@@ -1,6 +1,6 @@
-// The README's usage steps as code, type-checked with the package (not built: see tsconfig.build.json).
+// The README's usage steps as code, type-checked with the package (not shipped: outside src).
 import knex from "knex";
-import { createEntraKnexConfig } from "./index.js";
+import { createEntraKnexConfig } from "./src/index.js";
 
 export async function readmeExample(): Promise<number | undefined> {
   const db = knex(

@@ -1,7 +1,0 @@
-import { describeOptionValue, invalidOptionFor } from "@entra-sql/core";
-
-// Options of this package fail with core's InvalidOptionError under this package's name.
-
-export const PACKAGE_NAME = "@entra-sql/mssql";
-export const invalidOption = invalidOptionFor(PACKAGE_NAME);
-export const describeValue = describeOptionValue;
