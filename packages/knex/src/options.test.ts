@@ -1,4 +1,5 @@
-import { CONNECTION_OPTION_DEFAULTS, createTokenSource, isInvalidOptionError } from "@entra-sql/core";
+import { createTokenSource, isInvalidOptionError } from "@entra-sql/core";
+import { CONNECTION_OPTION_DEFAULTS } from "@entra-sql/driver-kit";
 import knex from "knex";
 import { describe, expect, it } from "vitest";
 import { checkConnection, checkKnexConfig } from "./knex-config.js";
@@ -41,12 +42,18 @@ describe("resolveOptions", () => {
     tokenSource.close();
   });
 
+  it("refuses a max age that looks like seconds (Django's CONN_MAX_AGE)", () => {
+    const error = invalid(() => resolveOptions({ maxAgeInMs: 900 }));
+    expect(error.option).toBe("maxAgeInMs");
+    expect(error.message).toMatch(/^@entra-sql\/knex: .*looks like seconds.*900 \* 1000/);
+  });
+
   it("names the option, the value and the fix under this package's name", () => {
     expect(invalid(() => resolveOptions({ maxAgeInMs: -5 })).message).toBe(
       '@entra-sql/knex: option "maxAgeInMs" is -5; expected a positive number of milliseconds (e.g. 1800000), or null / Infinity to disable the age cap.',
     );
     expect(invalid(() => resolveOptions({ maxAge: 1 })).message).toMatch(
-      /option "maxAge" is not a known option; expected one of credential, tokenSource/,
+      /option "maxAge" is not a known option; expected one of credential, identityOptions, tokenSource/,
     );
     expect(invalid(() => resolveOptions({ credential: "cli", tokenSource: {} })).option).toBe("credential");
   });
@@ -88,11 +95,18 @@ describe("mssqlDialectOf", () => {
   it("finds Knex 3.3's mssql client and what it does natively", () => {
     const dialect = mssqlDialectOf(knex);
     expect(dialect.Client.name).toBe("Client_MSSQL");
-    expect(dialect).toMatchObject({ passesCredential: true, capsLifetime: true });
+    expect(dialect).toMatchObject({ passesCredential: true });
   });
 
-  it("refuses anything else", () => {
+  it("refuses anything else, and a Knex whose client lacks a method this package overrides", () => {
     expect(invalid(() => mssqlDialectOf({})).option).toBe("knex");
     expect(invalid(() => mssqlDialectOf(() => ({ client: {} }))).option).toBe("knex");
+    const Client = mssqlDialectOf(knex).Client;
+    class WithoutStream extends Client {}
+    Object.defineProperty(WithoutStream.prototype, "_stream", { value: undefined });
+    const error = invalid(() => mssqlDialectOf(() => ({ client: new WithoutStream({} as never) })));
+    expect(error.message).toMatch(
+      /knex (\d+\.\d+\.\d+|\(version unknown\)), whose mssql client, which lacks _stream/,
+    );
   });
 });

@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import { safeEmitter } from "@entra-sql/core";
+import { isSessionTokenExpiredError, type SessionTokenExpiredError } from "@entra-sql/driver-kit";
 import { describe, expect, it } from "vitest";
-import { createRequestClass, type MssqlRequestConstructor } from "./entra-request.js";
-import { isSessionTokenExpiredError, type SessionTokenExpiredError } from "./errors.js";
-import type { EntraMssqlEvent } from "./events.js";
-import { type Callback, SESSION_EXPIRY } from "./session-token-expiry.js";
+import { POOL_LINK } from "./entra-connection-pool.js";
+import { createRequestClass } from "./entra-request.js";
+import type { Callback } from "./mssql-driver.js";
+import type { EntraMssqlEvent } from "./options.js";
 
 // The Request subclass against a fake of mssql's Request that plays scripted attempts: what the
 // stand-in cannot produce (a refusal after rows were streamed) and the exact number of attempts.
@@ -51,15 +51,20 @@ const refusal = () =>
 function setUp(script: Step[], parent: "pool" | "transaction" | "foreign" = "pool") {
   const events: EntraMssqlEvent[] = [];
   const fresh: object[] = [];
-  const Request = createRequestClass(
-    FakeRequest as unknown as MssqlRequestConstructor,
-    safeEmitter<EntraMssqlEvent>((event) => events.push(event)),
-  );
+  const Request = createRequestClass(FakeRequest);
   const owner: Record<PropertyKey, unknown> = { script };
   if (parent === "pool") {
-    owner[SESSION_EXPIRY] = {
+    // The pool's link, as far as the Request uses it: the fresh-connection demand and the event.
+    owner[POOL_LINK] = {
       requireFreshConnection: (requester: object) => fresh.push(requester),
-      isSessionExpired: () => false,
+      lifecycle: {
+        statementRetried: (extra: object) =>
+          events.push({
+            type: "statement-retried",
+            reason: "session-token-expired",
+            ...extra,
+          } as EntraMssqlEvent),
+      },
     };
   }
   if (parent === "transaction") owner.commit = () => undefined;
@@ -128,7 +133,7 @@ describe("streamed requests", () => {
     const named = errors[0] as SessionTokenExpiredError;
     expect(isSessionTokenExpiredError(named)).toBe(true);
     expect(named.during).toBe("stream");
-    expect(named.message).toMatch(/not retried: a retry would stream them again/);
+    expect(named.message).toMatch(/had already delivered results, so it was not run again/);
     expect((named.cause as Error).message).toMatch(/access token is expired/);
   });
 

@@ -1,9 +1,5 @@
-import {
-  CONNECTION_OPTION_DEFAULTS,
-  createTokenSource,
-  isInvalidOptionError,
-  type TokenSource,
-} from "@entra-sql/core";
+import { createTokenSource, isInvalidOptionError, type TokenSource } from "@entra-sql/core";
+import { CONNECTION_OPTION_DEFAULTS } from "@entra-sql/driver-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEntraMssql } from "./entra-mssql.js";
 import { DEFAULTS, resolveOptions } from "./options.js";
@@ -30,8 +26,29 @@ class FakePool {
   release() {
     return this;
   }
+  acquire() {
+    return this;
+  }
+  close() {
+    return this;
+  }
+  async connect() {
+    return this;
+  }
 }
-const fakeMssql = { ConnectionPool: FakePool, Int: "Int" };
+/** mssql's classes with the hooks this package overrides (checked by createEntraMssql). */
+const withHooks = (...names: string[]) => {
+  const Class = class {};
+  for (const name of names) Object.defineProperty(Class.prototype, name, { value: () => undefined });
+  return Class;
+};
+const fakeMssql = {
+  ConnectionPool: FakePool,
+  Request: withHooks("_query", "_batch", "_execute", "_bulk", "emit"),
+  Transaction: withHooks("_begin", "_commit"),
+  PreparedStatement: withHooks("_prepare", "_execute", "_unprepare"),
+  Int: "Int",
+};
 
 const sources: TokenSource[] = [];
 function tokenSource(): TokenSource {
@@ -76,9 +93,10 @@ describe("createEntraMssql options", () => {
     [
       { tokenSource: { getToken: async () => null } },
       "tokenSource",
-      "wrap the credential with createTokenSource",
+      'or pass the credential as "credential"',
     ],
-    [{ credential: "cli" }, "credential", "not a known option"],
+    [{ maxAgeInMs: 30 }, "maxAgeInMs", "looks like seconds"],
+    [{ credential: "cli", tokenSource: { credential: "cli" } }, "credential", "not both"],
   ])("rejects %o naming %s", (options, expectedOption, inMessage) => {
     const { option, message } = invalid(() => createEntraMssql(fakeMssql, options as never));
     expect(option).toBe(expectedOption);
@@ -93,10 +111,23 @@ describe("createEntraMssql options", () => {
     expect(created.tokenSource.defaultScope).toBe("https://database.windows.net/.default");
   });
 
-  it("rejects a module that is not node-mssql with its tedious pool", () => {
+  it("takes the credential shortcut, with identityOptions for the credentials it creates", () => {
+    const sql = createEntraMssql(fakeMssql, {
+      credential: "cli",
+      identityOptions: { disableInstanceDiscovery: true },
+    });
+    sources.push(sql.tokenSource);
+    expect(sql.tokenSource.defaultScope).toBe("https://database.windows.net/.default");
+  });
+
+  it("rejects a module that is not node-mssql with its tedious pool, naming the hook and the version", () => {
     expect(invalid(() => createEntraMssql({} as never)).option).toBe("mssql");
-    const noHooks = { ConnectionPool: class {} };
-    expect(invalid(() => createEntraMssql(noHooks)).message).toContain("_poolCreate");
+    const noHooks = { ...fakeMssql, ConnectionPool: class {} };
+    const { message } = invalid(() => createEntraMssql(noHooks));
+    expect(message).toContain("_poolCreate");
+    expect(message).toMatch(/mssql (\d+\.\d+\.\d+|\(version unknown\))/);
+    const oldRequest = { ...fakeMssql, Request: withHooks("_query", "_batch", "_execute", "emit") };
+    expect(invalid(() => createEntraMssql(oldRequest)).message).toContain("its Request");
   });
 
   it("returns the module with ConnectionPool replaced and everything else kept", () => {
@@ -130,12 +161,19 @@ describe("pool config", () => {
     expect(invalid(() => checkPoolConfig({ ...base, ...config })).option).toBe(expectedOption);
   });
 
-  it("accepts tarn's options and hands back the user's validate", () => {
+  it("accepts tarn's options and takes out the user's validate and beforeConnect, to compose them", () => {
     const validate = () => true;
-    expect(checkPoolConfig({ ...base, pool: { min: 0, max: 4, idleTimeoutMillis: 1000, validate } })).toBe(
-      validate,
-    );
-    expect(checkPoolConfig({ ...base, user: undefined, pool: { max: undefined } })).toBeUndefined();
+    const beforeConnect = () => undefined;
+    const pool = { min: 0, max: 4, idleTimeoutMillis: 1000, validate };
+    const config: Record<string, unknown> = { ...base, pool, beforeConnect };
+    expect(checkPoolConfig(config)).toEqual({ validate, beforeConnect });
+    expect(config.pool).toEqual({ min: 0, max: 4, idleTimeoutMillis: 1000 });
+    expect(pool.validate).toBe(validate); // the user's object is not changed
+    expect(checkPoolConfig({ ...base, user: undefined, pool: { max: undefined } })).toEqual({
+      validate: undefined,
+      beforeConnect: undefined,
+    });
+    expect(invalid(() => checkPoolConfig({ ...base, beforeConnect: 1 })).option).toBe("config.beforeConnect");
   });
 
   it("validates the config when a pool is created, and a host with no known cloud needs a scope", () => {
