@@ -25,6 +25,17 @@ interface ConnectionState {
   sessionExpired: boolean;
 }
 
+/** What the one retry after a 37396 needs of the adapter's pool. */
+export interface RetryPool<C> {
+  acquire(): Promise<C>;
+  release(connection: C): unknown;
+  /** How many connections to try before taking whatever comes (e.g. the pool size + 1). */
+  maxTries: number;
+}
+
+/** A 37396 as the server's message says it, for marking a connection the adapter saw refused. */
+const REFUSAL = { number: 37396 };
+
 /** Where one login goes: the server and database, for the scope and the messages. */
 export interface LoginTarget {
   server: string;
@@ -157,18 +168,41 @@ export class ConnectionLifecycle<C extends object> {
 
   /**
    * A connection that logged in after `since` (epoch ms), for the one retry after a 37396: older ones
-   * the pool hands out are retired and given back on the way (at most `maxTries`, e.g. the pool size + 1).
+   * the pool hands out are retired and given back on the way (at most `pool.maxTries`).
    */
-  async acquireBornAfter(
-    since: number,
-    pool: { acquire: () => Promise<C>; release: (connection: C) => unknown; maxTries: number },
-  ): Promise<C> {
+  async acquireBornAfter(since: number, pool: RetryPool<C>): Promise<C> {
     for (let tries = 1; ; tries++) {
       const connection = await pool.acquire();
       const state = this.#states.get(connection);
       if (state === undefined || state.stamp.bornAt > since || tries >= pool.maxTries) return connection;
       this.#retire(connection, state, "session-token-expired", "acquire");
       await pool.release(connection);
+    }
+  }
+
+  /**
+   * Runs a statement refused with 37396 outside a transaction once more, on a connection that logged in
+   * after the refusal. The refused connection is given back first (closed as it comes back), so a pool of
+   * one does not wait on itself. A second refusal is a SessionTokenExpiredError ("retry").
+   */
+  async retryOnFreshConnection<T>(
+    refused: C,
+    pool: RetryPool<C>,
+    run: (fresh: C) => Promise<T>,
+    extra?: object,
+  ): Promise<T> {
+    const since = Date.now();
+    this.onServerMessage(refused, REFUSAL);
+    await pool.release(refused);
+    this.statementRetried(extra);
+    const fresh = await this.acquireBornAfter(since, pool);
+    try {
+      return await run(fresh);
+    } catch (error) {
+      if (isAccessTokenExpiredOnSession(error)) throw this.sessionTokenExpired("retry", error);
+      throw error;
+    } finally {
+      await pool.release(fresh);
     }
   }
 

@@ -1,10 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { isInvalidOptionError } from "@entra-sql/core";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   CONNECTION_LIFETIME_DEFAULTS,
   type ConnectionLifetimeOptions,
   createConnectionLifetimePolicy,
 } from "./connection-lifetime.js";
-import { isInvalidOptionError } from "./errors.js";
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -30,13 +30,14 @@ function fakes(randoms: number[] = [0]) {
 }
 
 describe("createConnectionLifetimePolicy() defaults", () => {
-  it("uses 30 min max age, 2.5% jitter, 60 s token margin", () => {
+  it('uses 30 min max age, 2.5% jitter, an "auto" token margin of at most 60 s', () => {
     const policy = createConnectionLifetimePolicy();
     expect(policy.settings).toEqual({
       maxAgeInMs: 30 * MIN,
       maxAgeJitterRatio: 0.025,
-      tokenExpiryMarginInMs: 60_000,
+      tokenExpiryMarginInMs: "auto",
     });
+    expect(CONNECTION_LIFETIME_DEFAULTS.tokenExpiryMarginInMs).toBe(60_000);
     expect(CONNECTION_LIFETIME_DEFAULTS.tokenExpiryMarginInMs).toBeLessThan(10 * MIN);
   });
 
@@ -216,17 +217,102 @@ describe("option validation", () => {
     expect((caught as Error).message).toContain(`"${option}"`);
   });
 
-  it("accepts the edges: ratio 0, margin 0, a tiny max age", () => {
+  it("accepts the edges: ratio 0, margin 0, a max age of one second", () => {
     const policy = createConnectionLifetimePolicy({
       maxAgeJitterRatio: 0,
       tokenExpiryMarginInMs: 0,
-      maxAgeInMs: 1,
+      maxAgeInMs: 1000,
     });
-    expect(policy.settings).toEqual({ maxAgeInMs: 1, maxAgeJitterRatio: 0, tokenExpiryMarginInMs: 0 });
+    expect(policy.settings).toEqual({ maxAgeInMs: 1000, maxAgeJitterRatio: 0, tokenExpiryMarginInMs: 0 });
   });
 
   it("accepts explicit undefined values as defaults", () => {
     const policy = createConnectionLifetimePolicy({ maxAgeInMs: undefined, maxAgeJitterRatio: undefined });
     expect(policy.settings.maxAgeInMs).toBe(30 * MIN);
+  });
+});
+
+describe("maxAgeInMs that looks like seconds", () => {
+  it.each([999, 30, 1])("refuses %i, saying it looks like seconds and how to write them", (seconds) => {
+    let caught: unknown;
+    try {
+      createConnectionLifetimePolicy({ maxAgeInMs: seconds });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isInvalidOptionError(caught)).toBe(true);
+    expect(caught).toMatchObject({ option: "maxAgeInMs", value: String(seconds) });
+    const message = (caught as Error).message;
+    expect(message).toContain("seconds");
+    expect(message).toContain(`${seconds} * 1000`);
+    expect(message).toMatch(/^@entra-sql\/core: option "maxAgeInMs" is /);
+  });
+
+  it("accepts 1000 ms, the smallest age cap", () => {
+    const policy = createConnectionLifetimePolicy({ maxAgeInMs: 1000, maxAgeJitterRatio: 0 });
+    expect(policy.settings.maxAgeInMs).toBe(1000);
+    expect(policy.stamp({ bornAt: T0 }).retireAt).toBe(T0 + 1000);
+  });
+});
+
+describe('the "auto" token expiry margin: min(60 s, a tenth of the token lifetime)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A policy on the fake clock, without an age cap, so only the token bounds the connection. */
+  const tokenOnly = (tokenExpiryMarginInMs?: number) => {
+    vi.useFakeTimers({ now: T0 });
+    return createConnectionLifetimePolicy({
+      maxAgeInMs: null,
+      ...(tokenExpiryMarginInMs === undefined ? {} : { tokenExpiryMarginInMs }),
+    });
+  };
+
+  it.each([
+    ["a 5-minute token", 5 * MIN, 30_000],
+    ["a 10-minute token", 10 * MIN, 60_000],
+    ["a 60-minute token", 60 * MIN, 60_000],
+    ["a 2-hour token", 120 * MIN, 60_000],
+    ["an unknown lifetime", undefined, 60_000],
+    ["a zero lifetime", 0, 60_000],
+    ["a NaN lifetime", Number.NaN, 60_000],
+  ])("%s (lifetime %s ms) gets a margin of %s ms", (_, tokenLifetimeInMs, margin) => {
+    const policy = tokenOnly();
+    const expiresOn = T0 + 5 * MIN;
+    const stamp = policy.stamp({ tokenExpiresOnTimestamp: expiresOn, tokenLifetimeInMs });
+    expect(stamp.tokenExpiryMarginInMs).toBe(margin);
+    expect(stamp.tokenRetireAt).toBe(expiresOn - margin);
+    expect(stamp.retireAt).toBe(expiresOn - margin);
+    vi.advanceTimersByTime(5 * MIN - margin - 1);
+    expect(policy.isUsable(stamp)).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(policy.isUsable(stamp)).toBe(false);
+    expect(policy.retireReason(stamp)).toBe("token-expiry");
+  });
+
+  it("sizes the margin per stamp, from each token's own lifetime", () => {
+    const policy = tokenOnly();
+    const short = policy.stamp({ tokenExpiresOnTimestamp: T0 + 5 * MIN, tokenLifetimeInMs: 5 * MIN });
+    const long = policy.stamp({ tokenExpiresOnTimestamp: T0 + 5 * MIN, tokenLifetimeInMs: 120 * MIN });
+    expect([short.tokenExpiryMarginInMs, long.tokenExpiryMarginInMs]).toEqual([30_000, 60_000]);
+    expect(policy.settings.tokenExpiryMarginInMs).toBe("auto");
+  });
+
+  it("lets an explicit margin win over the automatic one, whatever the token's lifetime", () => {
+    const policy = tokenOnly(2 * MIN);
+    expect(policy.settings.tokenExpiryMarginInMs).toBe(2 * MIN);
+    for (const tokenLifetimeInMs of [5 * MIN, 120 * MIN, undefined]) {
+      const stamp = policy.stamp({ tokenExpiresOnTimestamp: T0 + 5 * MIN, tokenLifetimeInMs });
+      expect(stamp.tokenExpiryMarginInMs).toBe(2 * MIN);
+      expect(stamp.tokenRetireAt).toBe(T0 + 3 * MIN);
+    }
+    expect(tokenOnly(0).stamp({ tokenExpiresOnTimestamp: T0 + MIN }).tokenRetireAt).toBe(T0 + MIN);
+  });
+
+  it("records the margin on a stamp without a token expiry too (nothing to subtract it from)", () => {
+    const stamp = tokenOnly().stamp({ tokenLifetimeInMs: 5 * MIN });
+    expect(stamp).toMatchObject({ tokenExpiryMarginInMs: 30_000, tokenRetireAt: undefined });
+    expect(stamp.retireAt).toBe(Number.POSITIVE_INFINITY);
   });
 });

@@ -1,34 +1,33 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { type ConnectionEvent, safeEmitter } from "./connection-events.js";
+import { createTokenSource, type InvalidOptionError, isInvalidOptionError } from "@entra-sql/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ConnectionEvent } from "./connection-events.js";
 import {
   CONNECTION_OPTION_DEFAULTS,
-  type ResolveConnectionOptionsSettings,
+  CONNECTION_OPTION_NAMES,
+  type ResolvedConnectionOptions,
   resolveConnectionOptions,
 } from "./connection-options.js";
-import { type InvalidOptionError, isInvalidOptionError } from "./errors.js";
-import { createTokenSource } from "./token-source.js";
+import { expectNoTokenIn, fakeJwt, SQL_SCOPE } from "./test-support/fake-jwt.js";
+import { FakeCredential, FakeTokenSource } from "./test-support/fake-token-source.js";
 
-// The adapters' shared options (moved here from @entra-sql/mssql's and @entra-sql/knex's options
-// tests). createTokenSource is wrapped only to count how many token sources the resolver creates.
-const created = vi.hoisted(() => ({ sources: [] as { close(): void }[] }));
-vi.mock("./token-source.js", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("./token-source.js")>();
-  return {
-    ...actual,
-    createTokenSource: (...args: Parameters<typeof actual.createTokenSource>) => {
-      const source = actual.createTokenSource(...args);
-      created.sources.push(source);
-      return source;
-    },
-  };
-});
-afterEach(() => {
-  for (const source of created.sources.splice(0)) source.close();
-});
+// The options every adapter takes. Token sources the resolver creates are closed after each test.
 
 const PACKAGE = "@entra-sql/some-adapter";
-const adapter: ResolveConnectionOptionsSettings = { packageName: PACKAGE };
-const withShortcut: ResolveConnectionOptionsSettings = { packageName: PACKAGE, credentialShortcut: true };
+const KNOWN =
+  "credential, identityOptions, tokenSource, tokenMode, scope, maxAgeInMs, maxAgeJitterRatio, tokenExpiryMarginInMs, onEvent";
+
+const resolvedInTest: ResolvedConnectionOptions[] = [];
+/** resolveConnectionOptions under the adapter's name; what it resolves is closed after the test. */
+function resolve(options: unknown): ResolvedConnectionOptions {
+  const resolved = resolveConnectionOptions(options, PACKAGE);
+  resolvedInTest.push(resolved);
+  return resolved;
+}
+const givenSources: { close(): void }[] = [];
+afterEach(() => {
+  for (const resolved of resolvedInTest.splice(0)) if (resolved.ownsTokenSource) resolved.tokenSource.close();
+  for (const source of givenSources.splice(0)) source.close();
+});
 
 /** The InvalidOptionError `run` throws. */
 function invalid(run: () => unknown): InvalidOptionError {
@@ -42,147 +41,233 @@ function invalid(run: () => unknown): InvalidOptionError {
   return thrown as InvalidOptionError;
 }
 
+/**
+ * A credential that counts how often its `getToken` is looked up: createTokenSource validates the
+ * credential it is given, so a count of 0 means no token source was created from it.
+ */
+function watchedCredential() {
+  const inner = new FakeCredential();
+  const watch = { lookups: 0, inner };
+  const credential = {
+    get getToken() {
+      watch.lookups++;
+      return inner.getToken.bind(inner);
+    },
+  };
+  return { credential, watch };
+}
+
 describe("resolveConnectionOptions", () => {
   it("applies the defaults and creates (and owns) a default token source", () => {
-    const resolved = resolveConnectionOptions(undefined, adapter);
-    expect(resolved).toMatchObject({ tokenMode: "inline", scope: undefined, onEvent: undefined });
+    const resolved = resolve(undefined);
+    expect(resolved).toMatchObject({
+      tokenMode: "inline",
+      scope: undefined,
+      onEvent: undefined,
+      packageName: PACKAGE,
+    });
     expect(resolved.lifetime.settings).toEqual({
       maxAgeInMs: 30 * 60_000,
       maxAgeJitterRatio: 0.025,
-      tokenExpiryMarginInMs: 60_000,
+      tokenExpiryMarginInMs: "auto",
     });
     expect(CONNECTION_OPTION_DEFAULTS).toEqual({ tokenMode: "inline", ...resolved.lifetime.settings });
     expect(resolved.ownsTokenSource).toBe(true);
-    expect(created.sources).toEqual([resolved.tokenSource]);
-    expect(resolveConnectionOptions({ maxAgeInMs: null }, adapter).lifetime.settings.maxAgeInMs).toBeNull();
+    expect(resolved.tokenSource.defaultScope).toBe(SQL_SCOPE);
+    expect(resolve({}).ownsTokenSource).toBe(true);
+    expect(resolve({ maxAgeInMs: null }).lifetime.settings.maxAgeInMs).toBeNull();
   });
 
   it("uses a given TokenSource without owning it, or creates one from token source options", () => {
     const tokenSource = createTokenSource({ credential: "cli" });
-    expect(resolveConnectionOptions({ tokenSource }, adapter)).toMatchObject({
-      tokenSource,
-      ownsTokenSource: false,
-    });
-    const fromOptions = resolveConnectionOptions({ tokenSource: { credential: "cli" } }, adapter);
+    givenSources.push(tokenSource);
+    expect(resolve({ tokenSource })).toMatchObject({ tokenSource, ownsTokenSource: false });
+    const fake = new FakeTokenSource();
+    expect(resolve({ tokenSource: fake })).toMatchObject({ tokenSource: fake, ownsTokenSource: false });
+    const fromOptions = resolve({ tokenSource: { credential: "cli" } });
     expect(fromOptions.ownsTokenSource).toBe(true);
-    expect(fromOptions.tokenSource.defaultScope).toBe("https://database.windows.net/.default");
+    expect(fromOptions.tokenSource).not.toBe(tokenSource);
+    expect(fromOptions.tokenSource.defaultScope).toBe(SQL_SCOPE);
   });
 
-  it("keeps the listener", () => {
+  it("creates the token source from token source options, with their credential", async () => {
+    const credential = new FakeCredential();
+    const resolved = resolve({ tokenSource: { credential } });
+    expect(credential.callCount).toBe(0);
+    const token = await resolved.tokenSource.getToken(SQL_SCOPE);
+    expect(credential.callCount).toBe(1);
+    expect(token.token).toBe(credential.issued[0]);
+  });
+
+  it("keeps the listener, the token mode and the lifetime options", () => {
     const onEvent = (_event: ConnectionEvent) => {};
-    const resolved = resolveConnectionOptions({ onEvent, tokenMode: "token-credential" }, adapter);
+    const resolved = resolve({
+      onEvent,
+      tokenMode: "token-credential",
+      maxAgeInMs: 15 * 60_000,
+      maxAgeJitterRatio: 0,
+      tokenExpiryMarginInMs: 120_000,
+    });
     expect(resolved).toMatchObject({ onEvent, tokenMode: "token-credential" });
+    expect(resolved.lifetime.settings).toEqual({
+      maxAgeInMs: 15 * 60_000,
+      maxAgeJitterRatio: 0,
+      tokenExpiryMarginInMs: 120_000,
+    });
+  });
+
+  it("keeps a scope in both token modes (token-credential: the only scope a server may ask for)", () => {
+    const scope = "https://database.usgovcloudapi.net/.default";
+    expect(resolve({ scope })).toMatchObject({ scope, tokenMode: "inline" });
+    expect(resolve({ tokenMode: "token-credential", scope })).toMatchObject({
+      scope,
+      tokenMode: "token-credential",
+    });
   });
 
   it.each([
-    [[], "options", "an array", `an object of ${PACKAGE} options, or nothing`],
+    [[], "options", "[]", `an object of ${PACKAGE} options, or nothing`],
+    ["cli", "options", '"cli"', `an object of ${PACKAGE} options, or nothing`],
     [{ tokenMode: "password" }, "tokenMode", '"password"', '"inline" or "token-credential"'],
+    [{ tokenMode: ["inline"] }, "tokenMode", '["inline"]', '"inline" or "token-credential"'],
     [{ scope: "" }, "scope", '""', "a token scope"],
+    [{ scope: "  " }, "scope", '"  "', "a token scope"],
     [{ scope: 5 }, "scope", "5", "a token scope"],
-    [
-      { tokenMode: "token-credential", scope: "https://database.windows.net/.default" },
-      "scope",
-      "https://database.windows.net/.default",
-      'no scope with tokenMode "token-credential"',
-    ],
     [{ onEvent: "log" }, "onEvent", '"log"', "a function"],
     [{ maxAgeInMs: 0 }, "maxAgeInMs", "0", "a positive number of milliseconds"],
     [{ maxAgeInMs: -1 }, "maxAgeInMs", "-1", "a positive number of milliseconds"],
+    [{ maxAgeInMs: 30 }, "maxAgeInMs", "30", "30 ms looks like seconds"],
     [{ maxAgeJitterRatio: 0.7 }, "maxAgeJitterRatio", "0.7", "[0, 0.5)"],
     [{ tokenExpiryMarginInMs: Number.NaN }, "tokenExpiryMarginInMs", "NaN", "expected"],
+    [{ tokenExpiryMarginInMs: "auto" }, "tokenExpiryMarginInMs", '"auto"', "expected"],
     [{ tokenSource: "default" }, "tokenSource", '"default"', "a TokenSource from createTokenSource()"],
+    [{ tokenSource: ["cli"] }, "tokenSource", '["cli"]', "a TokenSource from createTokenSource()"],
     [
       { tokenSource: { getToken: async () => null } },
       "tokenSource",
       "a TokenCredential without getTokenDetails/invalidate",
-      "wrap the credential with createTokenSource({ credential })",
+      'a TokenSource (createTokenSource({ credential }) from "@entra-sql/core"), or pass the credential as "credential"',
     ],
     [{ tokenSource: { refreshWindowInMs: -5 } }, "tokenSource.refreshWindowInMs", "-5", "expected"],
+    [{ tokenSource: { identityOptions: 5 } }, "tokenSource.identityOptions", "5", "@azure/identity"],
+    [{ credential: "nope" }, "credential", '"nope"', "expected"],
+    [{ credential: ["cli", "nope"] }, "credential[1]", '"nope"', "expected"],
+    [{ identityOptions: "eu" }, "identityOptions", '"eu"', "an object of @azure/identity credential options"],
   ])(
     "refuses %o, naming %s, the value and the fix under the adapter's name",
     (options, option, value, fix) => {
-      const error = invalid(() => resolveConnectionOptions(options, adapter));
+      const error = invalid(() => resolve(options));
       expect(error.option).toBe(option);
+      expect(error.value).toBe(value);
       expect(error.message).toMatch(new RegExp(`^${PACKAGE.replace("/", "\\/")}: option "`));
       expect(error.message).toContain(value);
       expect(error.message).toContain(fix);
-      expect(created.sources).toEqual([]);
     },
   );
 
   it("says the whole message: option, value and expected", () => {
-    expect(invalid(() => resolveConnectionOptions({ maxAgeInMs: -5 }, adapter)).message).toBe(
+    expect(invalid(() => resolve({ maxAgeInMs: -5 })).message).toBe(
       `${PACKAGE}: option "maxAgeInMs" is -5; expected a positive number of milliseconds (e.g. 1800000), or null / Infinity to disable the age cap.`,
     );
   });
 
+  it("refuses a max age of 30 under the adapter's name, as seconds written where ms are expected", () => {
+    const error = invalid(() => resolve({ maxAgeInMs: 30 }));
+    expect(error.option).toBe("maxAgeInMs");
+    expect(error.message).toMatch(/^@entra-sql\/some-adapter: option "maxAgeInMs" is 30; expected /);
+    expect(error.message).toContain("seconds");
+    expect(error.message).toContain("30 * 1000");
+    expect(resolve({ maxAgeInMs: 1000 }).lifetime.settings.maxAgeInMs).toBe(1000);
+  });
+
   it("keeps the lifetime policy's and the token source's own error as the cause", () => {
-    const error = invalid(() => resolveConnectionOptions({ maxAgeJitterRatio: 1 }, adapter));
-    expect(isInvalidOptionError(error.cause)).toBe(true);
-    expect((error.cause as Error).message).toMatch(/^@entra-sql\/core: /);
+    for (const options of [{ maxAgeJitterRatio: 1 }, { tokenSource: { refreshWindowInMs: -5 } }]) {
+      const error = invalid(() => resolve(options));
+      expect(isInvalidOptionError(error.cause)).toBe(true);
+      expect((error.cause as Error).message).toMatch(/^@entra-sql\/core: /);
+    }
   });
 
   it("refuses unknown keys, naming them and the known ones", () => {
-    const error = invalid(() => resolveConnectionOptions({ maxAgeMs: 5 }, adapter));
+    expect(CONNECTION_OPTION_NAMES.join(", ")).toBe(KNOWN);
+    const error = invalid(() => resolve({ maxAgeMs: 5 }));
     expect(error.option).toBe("maxAgeMs");
-    expect(error.message).toContain(
-      "is not a known option; expected one of tokenSource, tokenMode, scope, maxAgeInMs, maxAgeJitterRatio, tokenExpiryMarginInMs, onEvent.",
+    expect(error.message).toBe(
+      `${PACKAGE}: option "maxAgeMs" is not a known option; expected one of ${KNOWN}.`,
     );
-    expect(invalid(() => resolveConnectionOptions({ credential: "cli" }, adapter)).option).toBe("credential");
+  });
+
+  it("never shows a token given as an option's value", () => {
+    const token = fakeJwt({ serial: 7, issuedAtTimestamp: 0, expiresOnTimestamp: 3_600_000 });
+    const errors = [
+      invalid(() => resolve({ scope: token })),
+      invalid(() => resolve({ tokenMode: token })),
+      invalid(() => resolve({ credential: token })),
+      invalid(() => resolve({ tokenSource: { credential: "cli" }, credential: { token } })),
+    ];
+    expect(errors.map((error) => error.option)).toEqual(["scope", "tokenMode", "credential", "credential"]);
+    expectNoTokenIn(errors, [token]);
   });
 
   it("never creates a token source when another option is invalid", () => {
+    const { credential, watch } = watchedCredential();
     for (const options of [
-      { tokenSource: { credential: "cli" }, maxAgeInMs: -1 },
-      { credential: "cli", onEvent: 1 },
-      { credential: "cli", tokenMode: "password" },
-      { tokenSource: { credential: "cli" }, unknown: 1 },
+      { tokenSource: { credential }, maxAgeInMs: -1 },
+      { tokenSource: { credential }, maxAgeInMs: 30 },
+      { credential, onEvent: 1 },
+      { credential, tokenMode: "password" },
+      { credential, scope: "" },
+      { credential, maxAgeJitterRatio: 0.5 },
+      { tokenSource: { credential }, unknown: 1 },
     ]) {
-      invalid(() => resolveConnectionOptions(options, withShortcut));
+      invalid(() => resolve(options));
     }
-    expect(created.sources).toEqual([]);
+    expect(watch.lookups).toBe(0);
+    // The control: resolving the same credential validly does create a source from it.
+    expect(resolve({ credential }).ownsTokenSource).toBe(true);
+    expect(watch.lookups).toBeGreaterThan(0);
   });
 });
 
-describe("resolveConnectionOptions with the credential shortcut", () => {
-  it("takes a credential for tokenSource: { credential }, and owns the source it creates", () => {
-    const resolved = resolveConnectionOptions({ credential: "cli" }, withShortcut);
+describe("the credential shortcut and identityOptions", () => {
+  it("takes a credential for tokenSource: { credential }, and owns the source it creates from it", async () => {
+    const credential = new FakeCredential();
+    const resolved = resolve({ credential });
     expect(resolved.ownsTokenSource).toBe(true);
-    expect(created.sources).toEqual([resolved.tokenSource]);
+    const token = await resolved.tokenSource.getToken(SQL_SCOPE);
+    expect(credential.callCount).toBe(1);
+    expect(token.token).toBe(credential.issued[0]);
   });
 
-  it("lists credential first among the known options", () => {
-    expect(invalid(() => resolveConnectionOptions({ maxAge: 1 }, withShortcut)).message).toMatch(
-      /option "maxAge" is not a known option; expected one of credential, tokenSource, tokenMode/,
+  it("hands identityOptions to the token source it creates (its errors name the option as given)", () => {
+    const credential = new FakeCredential();
+    const resolved = resolve({ credential, identityOptions: { disableInstanceDiscovery: true } });
+    expect(resolved.ownsTokenSource).toBe(true);
+    expect(resolve({ identityOptions: { additionallyAllowedTenants: ["*"] } }).ownsTokenSource).toBe(true);
+
+    // Only the token source validates identityOptions: an error naming it proves it got there.
+    const error = invalid(() => resolve({ credential, identityOptions: "eu" }));
+    expect(error.option).toBe("identityOptions");
+    expect(error.message).toMatch(/^@entra-sql\/some-adapter: option "identityOptions" is "eu"; expected /);
+    expect(isInvalidOptionError(error.cause)).toBe(true);
+    expect((error.cause as InvalidOptionError).option).toBe("identityOptions");
+  });
+
+  it.each([
+    ["credential", { credential: "cli" }],
+    ["identityOptions", { identityOptions: { disableInstanceDiscovery: true } }],
+  ])("refuses %s together with tokenSource, naming both", (name, shortcut) => {
+    for (const tokenSource of [{}, { credential: "cli" }, new FakeTokenSource()]) {
+      const error = invalid(() => resolve({ ...shortcut, tokenSource }));
+      expect(error.option).toBe(name);
+      expect(error.message).toContain(`either "${name}" or "tokenSource", not both`);
+      expect(error.message).toContain(`tokenSource: { ${name}, ... }`);
+    }
+  });
+
+  it("lists credential and identityOptions among the known options", () => {
+    expect(invalid(() => resolve({ maxAge: 1 })).message).toContain(
+      'option "maxAge" is not a known option; expected one of credential, identityOptions, tokenSource, tokenMode',
     );
-  });
-
-  it("refuses both together, names the credential's own options without a prefix", () => {
-    expect(
-      invalid(() => resolveConnectionOptions({ credential: "cli", tokenSource: {} }, withShortcut)).option,
-    ).toBe("credential");
-    expect(invalid(() => resolveConnectionOptions({ credential: "nope" }, withShortcut)).option).toBe(
-      "credential",
-    );
-    expect(
-      invalid(() => resolveConnectionOptions({ tokenSource: { getToken() {} } }, withShortcut)).message,
-    ).toContain('or pass the credential as "credential"');
-    expect(created.sources).toEqual([]);
-  });
-});
-
-describe("safeEmitter", () => {
-  it("builds nothing without a listener and never lets a listener throw", () => {
-    const build = vi.fn((): ConnectionEvent => ({ type: "login-retried", verdict: "expired", scope: "s" }));
-    safeEmitter<ConnectionEvent>(undefined)(build);
-    expect(build).not.toHaveBeenCalled();
-    const seen: ConnectionEvent[] = [];
-    safeEmitter<ConnectionEvent>((event) => seen.push(event))(build);
-    expect(seen).toEqual([{ type: "login-retried", verdict: "expired", scope: "s" }]);
-    expect(() =>
-      safeEmitter<ConnectionEvent>(() => {
-        throw new Error("listener bug");
-      })(build),
-    ).not.toThrow();
   });
 });

@@ -15,6 +15,7 @@ export {
   ConnectionLifecycle,
   type ConnectionLifecycleSettings,
   type LoginTarget,
+  type RetryPool,
 } from "./connection-lifecycle.js";
 export {
   CONNECTION_LIFETIME_DEFAULTS,
@@ -47,3 +48,5 @@ export {
 export { isAccessTokenExpiredOnSession, isLoginTokenRejected, isTransientLoginError } from "./sql-errors.js";
 export { type TediousConnectionLike, watchTediousConnection } from "./tedious-connection.js";
 export type { LoginAttempt, TokenAuthentication } from "./token-login.js";
+export { checkTarnPoolOptions, refuseAuthenticationSettings } from "./driver-settings.js";
+export { type StreamRetrySettings, type StreamSink, streamWithOneRetry } from "./stream-retry.js";

@@ -1,7 +1,6 @@
-import type { ConnectionLifecycle } from "@entra-sql/driver-kit";
-import type { KnexTransaction, MssqlClientInternals, TediousConnection } from "./knex-internals.js";
+import type { ConnectionLifecycle, RetryPool } from "@entra-sql/driver-kit";
+import type { KnexTransaction, TediousConnection } from "./knex-internals.js";
 import { beginRefusalOf } from "./session-token-expiry.js";
-import { acquireBornAfter } from "./statement-retry.js";
 
 // A BEGIN TRANSACTION refused with 37396: the transaction runs once more.
 
@@ -26,10 +25,10 @@ import { acquireBornAfter } from "./statement-retry.js";
  * Events the second Transaction emits ('query', ...) reach the Knex instance, not the first Transaction.
  */
 export function retryRefusedBegin(
-  client: MssqlClientInternals,
   trx: KnexTransaction,
   again: (connection: TediousConnection) => PromiseLike<unknown>,
   lifecycle: ConnectionLifecycle<TediousConnection>,
+  pool: RetryPool<TediousConnection>,
 ): void {
   const acquire = trx.acquireConnection;
   if (typeof acquire !== "function") {
@@ -54,7 +53,7 @@ export function retryRefusedBegin(
       if (!refusedBegin || used === undefined) throw error;
       const since = Date.now();
       lifecycle.statementRetried();
-      const fresh = await acquireBornAfter(client, since, lifecycle);
+      const fresh = await lifecycle.acquireBornAfter(since, pool);
       try {
         return await again(fresh);
       } catch (retryError) {
@@ -64,7 +63,7 @@ export function retryRefusedBegin(
         throw retryError;
       } finally {
         delete fresh.__knexTxId;
-        await client.releaseConnection(fresh);
+        await pool.release(fresh);
       }
     }
   };

@@ -2,6 +2,9 @@ import {
   ConnectionLifecycle,
   isAccessTokenExpiredOnSession,
   type LoginAttempt,
+  type RetryPool,
+  type StreamSink,
+  streamWithOneRetry,
   watchTediousConnection,
 } from "@entra-sql/driver-kit";
 import { retryRefusedBegin } from "./begin-retry.js";
@@ -10,15 +13,13 @@ import type { MssqlDialect } from "./knex-dialect.js";
 import type {
   KnexTransaction,
   MssqlClientConstructor,
-  StreamTarget,
+  MssqlClientInternals,
   TediousConnection,
   TediousModule,
 } from "./knex-internals.js";
 import type { ResolvedOptions } from "./options.js";
 import { enqueue, runNext } from "./request-queue.js";
 import { nameTransactionRefusals } from "./session-token-expiry.js";
-import { retryOnFreshConnection } from "./statement-retry.js";
-import { streamRetryingOnce } from "./stream-retry.js";
 
 // A subclass of the app's own Knex mssql client, handed to Knex as `client` (Knex accepts a Client
 // class there). Knex's dialect hooks, wired to the connection lifecycle (@entra-sql/driver-kit):
@@ -112,19 +113,23 @@ export function createEntraClientClass(
         if (this.transacting === true || connection.inTransaction === true) {
           throw lifecycle.sessionTokenExpired("transaction", error);
         }
-        return retryOnFreshConnection(this, connection, (fresh) => super._query(fresh, query), lifecycle);
+        return lifecycle.retryOnFreshConnection(connection, retryPool(this), (fresh) => super._query(fresh, query));
       }
     }
 
     override _stream(
       connection: TediousConnection,
       query: object,
-      stream: StreamTarget,
+      stream: StreamSink,
       options?: unknown,
     ): Promise<void> {
-      const run = (target: TediousConnection, into: StreamTarget) =>
-        super._stream(target, query, into, options);
-      return streamRetryingOnce(this, connection, stream, run, lifecycle);
+      return streamWithOneRetry(lifecycle, {
+        connection,
+        stream,
+        run: (target, sink) => super._stream(target, query, sink, options),
+        inTransaction: () => this.transacting === true || connection.inTransaction === true,
+        pool: retryPool(this),
+      });
     }
 
     override transaction(
@@ -138,7 +143,7 @@ export function createEntraClientClass(
       if (this.transacting === true || config?.connection !== undefined) return trx;
       const again = (fresh: TediousConnection) =>
         super.transaction(container, { ...config, connection: fresh }, outerTx) as PromiseLike<unknown>;
-      retryRefusedBegin(this, trx, again, lifecycle);
+      retryRefusedBegin(trx, again, lifecycle, retryPool(this));
       return trx;
     }
 
@@ -162,6 +167,15 @@ export function createEntraClientClass(
   }
   Object.defineProperty(EntraMssqlClient, "name", { value: "EntraMssqlClient" });
   return EntraMssqlClient;
+}
+
+/** The client's pool, as the one retry after a 37396 uses it. */
+function retryPool(client: MssqlClientInternals): RetryPool<TediousConnection> {
+  return {
+    acquire: () => client.acquireConnection(),
+    release: (connection) => client.releaseConnection(connection),
+    maxTries: (typeof client.pool?.max === "number" ? client.pool.max : 10) + 1,
+  };
 }
 
 /**

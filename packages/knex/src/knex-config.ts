@@ -1,4 +1,5 @@
 import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import { refuseAuthenticationSettings } from "@entra-sql/driver-kit";
 import { PACKAGE_NAME } from "./options.js";
 
 const invalidOption = invalidOptionFor(PACKAGE_NAME);
@@ -6,25 +7,6 @@ const invalidOption = invalidOptionFor(PACKAGE_NAME);
 // The user's Knex config, checked when the config is created: everything passes through unchanged
 // except what would compete with the token (authentication settings), bypass this package (an external
 // `connectionPool`), or duplicate its options (Knex's own connection lifetime settings).
-
-/** Connection settings that choose or carry authentication: the token source does that. */
-const AUTHENTICATION_KEYS = [
-  "type",
-  "token",
-  "credential",
-  // Knex 3.3 ignores `authentication` (it builds tedious' from `type`/`token`/...); refuse it rather
-  // than let someone believe it is used.
-  "authentication",
-  "user",
-  "userName",
-  "password",
-  "domain",
-  "clientId",
-  "clientSecret",
-  "tenantId",
-  "msiEndpoint",
-  "msiSecret",
-] as const;
 
 const LIFETIME_POOL_KEYS = {
   maxConnectionLifetimeMillis: "maxAgeInMs",
@@ -94,15 +76,7 @@ export function checkConnection(connection: unknown, path: string): string {
     throw invalidOption(path, describeOptionValue(connection), "an object of Knex mssql connection settings");
   }
   const settings = connection as Record<string, unknown>;
-  for (const key of AUTHENTICATION_KEYS) {
-    if (settings[key] !== undefined) {
-      throw invalidOption(
-        `${path}.${key}`,
-        "set (value not shown)",
-        "no authentication settings: every connection logs in with an Entra token from this package's token source",
-      );
-    }
-  }
+  refuseAuthenticationSettings(settings, path, PACKAGE_NAME);
   const server = settings.server ?? settings.host;
   if (typeof server !== "string" || server.trim() === "") {
     throw invalidOption(

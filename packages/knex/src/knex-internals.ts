@@ -3,6 +3,8 @@
 // Knex's dialect methods, not its documented API: knex-dialect.ts checks they exist when the module is
 // handed in, and the integration tests run against real Knex 3.1, 3.2 and 3.3.
 
+import type { StreamSink } from "@entra-sql/driver-kit";
+
 /** A tedious Connection as Knex's mssql client creates it, with the fields Knex adds. */
 export interface TediousConnection {
   /** Set by Knex (acquireRawConnection) after login; cleared on 'error' and 'end'. */
@@ -24,14 +26,6 @@ export interface TediousConnection {
   execSql(request: unknown): void;
   beginTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   commitTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
-}
-
-/** What Knex's mssql `_stream` calls on the stream it is given (lib/dialects/mssql/index.js). */
-export interface StreamTarget {
-  write(row: unknown): boolean;
-  end(): unknown;
-  emit(event: string | symbol, ...args: unknown[]): boolean;
-  destroyed?: boolean;
 }
 
 /** Knex's Transaction (lib/execution/transaction.js): the method wrapped to run a refused BEGIN again. */
@@ -61,7 +55,7 @@ export interface MssqlClientInternals {
   _stream(
     connection: TediousConnection,
     query: object,
-    stream: StreamTarget,
+    stream: StreamSink,
     options?: unknown,
   ): Promise<unknown>;
   /** A top-level or nested Transaction; `config.connection`: run on that connection (not released). */
