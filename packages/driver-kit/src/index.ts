@@ -42,6 +42,8 @@ export {
 } from "./login-errors.js";
 export {
   isSessionTokenExpiredError,
+  isUnnamedRefusal,
+  nameRefusal,
   type SessionTokenExpiredDuring,
   SessionTokenExpiredError,
 } from "./session-token-expired-error.js";

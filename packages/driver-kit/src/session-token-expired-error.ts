@@ -1,4 +1,5 @@
 import { EntraSqlError } from "@entra-sql/core";
+import { isAccessTokenExpiredOnSession } from "./sql-errors.js";
 
 // The error every adapter gives when a statement refused with 37396 (sql-errors.ts
 // `isAccessTokenExpiredOnSession`) cannot be run again for the caller. The server did not run the
@@ -58,3 +59,17 @@ export const isSessionTokenExpiredError = (error: unknown): error is SessionToke
   typeof error === "object" &&
   error !== null &&
   (error as { name?: unknown }).name === "SessionTokenExpiredError";
+
+/** A driver error saying 37396 that is not named yet (a named one is never wrapped again). */
+export const isUnnamedRefusal = (error: unknown): boolean =>
+  error !== undefined &&
+  error !== null &&
+  !isSessionTokenExpiredError(error) &&
+  isAccessTokenExpiredOnSession(error);
+
+/** A 37396 refusal as a SessionTokenExpiredError (`cause`: the driver error); any other error unchanged. */
+export function nameRefusal(error: unknown, during: SessionTokenExpiredDuring, packageName: string): unknown {
+  return isUnnamedRefusal(error)
+    ? new SessionTokenExpiredError(during, { cause: error, packageName })
+    : error;
+}

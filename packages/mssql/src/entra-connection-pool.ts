@@ -7,20 +7,16 @@ import {
 } from "@entra-sql/driver-kit";
 import type { MssqlClasses, MssqlPoolInternals, TediousConnection } from "./mssql-driver.js";
 import type { ResolvedOptions } from "./options.js";
-import { checkPoolConfig, type PoolValidate } from "./pool-config.js";
+import { checkPoolConfig } from "./pool-config.js";
 
-// The ConnectionPool subclass: mssql's hooks wired to the connection lifecycle (@entra-sql/driver-kit).
-// - `_poolCreate()`: the lifecycle's login; each attempt is mssql's own `_poolCreate()` with this
-//   login's authentication put in by `_config()`, and `beforeConnect` wiring the new tedious Connection
-//   (server messages, rollback guard, hidden token) before its login runs;
-// - `_poolValidate(connection)` (tarn's `validate`, on every acquire): the lifecycle first, then mssql's
-//   own check, then the user's `pool.validate` (mssql would let that one replace its own);
-// - `release(connection)` and `_poolDestroy(connection)`: back in the pool, and gone;
-// - `acquire(requester)`: a requester retrying after 37396 gets a connection that logged in after it;
-// - `request()`, `query()`, `batch()`, `transaction()`: this module's Request and Transaction classes
-//   (mssql's own create the driver's global classes).
+// The ConnectionPool subclass: mssql's pool hooks wired to the connection lifecycle (driver-kit).
+// `_poolCreate` runs the lifecycle's login, each attempt being mssql's own `_poolCreate` with this
+// login's authentication in `_config()` and `beforeConnect` wiring the new tedious Connection; tarn's
+// `validate` (`_poolValidate`), `release` and `_poolDestroy` report to the lifecycle; `acquire` gives a
+// requester retrying after 37396 a connection born after the refusal; `request`, `query`, `batch` and
+// `transaction` use this module's classes (mssql's own would use the driver's global ones).
 
-/** What the module's Request, Transaction and PreparedStatement classes reach through their pool. */
+/** What the module's Request, Transaction and PreparedStatement reach through their pool. */
 export interface PoolLink {
   readonly lifecycle: ConnectionLifecycle<TediousConnection>;
   /** The next acquire by `requester` must get a connection that logged in after `since` (epoch ms). */
@@ -30,33 +26,31 @@ export interface PoolLink {
 /** The key of a pool's PoolLink: a symbol, not public API. */
 export const POOL_LINK = Symbol("@entra-sql/mssql pool");
 
-/** The pool link of `parent` when it is one of this package's pools, else `undefined`. */
-export function poolLinkOf(parent: unknown): PoolLink | undefined {
-  if (typeof parent !== "object" || parent === null) return undefined;
-  return (parent as { [POOL_LINK]?: PoolLink })[POOL_LINK];
-}
+/** The pool link of `parent` when it is one of this package's pools. */
+export const poolLinkOf = (parent: unknown): PoolLink | undefined =>
+  typeof parent === "object" && parent !== null
+    ? (parent as { [POOL_LINK]?: PoolLink })[POOL_LINK]
+    : undefined;
 
-type MssqlPoolConstructor = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
+type Class = new (...args: unknown[]) => object;
+type Callback = (error: unknown, connection?: unknown, config?: unknown) => void;
+
+type PoolClass = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
 
 export function createPoolClass(
-  classes: MssqlClasses & {
-    Request: new (...args: unknown[]) => object;
-    Transaction: new (...args: unknown[]) => object;
-  },
+  classes: MssqlClasses & { Request: Class; Transaction: Class },
   options: ResolvedOptions,
-): MssqlPoolConstructor {
-  const Base = classes.ConnectionPool as unknown as MssqlPoolConstructor;
+): PoolClass {
+  const Base = classes.ConnectionPool as unknown as PoolClass;
   const { Request, Transaction } = classes;
 
   class EntraConnectionPool extends Base {
     readonly #lifecycle = new ConnectionLifecycle<TediousConnection>({
-      options: options as ResolvedOptions as never,
-      closeConnection: (connection) => {
-        if (connection.closed !== true) connection.close();
-      },
+      options: options as never,
+      closeConnection: (connection) => connection.closed !== true && connection.close(),
     });
     readonly #freshAfter = new WeakMap<object, number>();
-    #userValidate: PoolValidate | undefined;
+    readonly #userValidate;
     #pending:
       | { authentication: TokenAuthentication; onServerMessage: (message: unknown) => void }
       | undefined;
@@ -71,22 +65,19 @@ export function createPoolClass(
       this.#userValidate = validate;
       // A host with no known cloud suffix needs `scope`: say so now, not at the first login.
       if (options.tokenMode === "inline") resolveScope({ server: this.config.server, scope: options.scope });
-      this.config.beforeConnect = (connection: TediousConnection) => {
-        const pending = this.#pending;
-        if (pending !== undefined)
-          watchTediousConnection(this.#lifecycle, connection, pending.onServerMessage);
+      this.config.beforeConnect = (connection) => {
+        if (this.#pending !== undefined) {
+          watchTediousConnection(this.#lifecycle, connection, this.#pending.onServerMessage);
+        }
         beforeConnect?.(connection);
       };
     }
 
     override _config(): Record<string, unknown> {
-      const pending = this.#pending;
-      if (pending === undefined) {
-        throw new Error(
-          `${options.packageName}: mssql called _config() outside a login; its pool changed its internals`,
-        );
+      if (this.#pending === undefined) {
+        throw new Error(`${options.packageName}: mssql called _config() outside a login; its pool changed`);
       }
-      const { type, ...authOptions } = pending.authentication;
+      const { type, ...authOptions } = this.#pending.authentication;
       return { ...super._config(), authentication: { type, options: authOptions } };
     }
 
@@ -105,12 +96,12 @@ export function createPoolClass(
       }
     };
 
+    /** The lifecycle first, then mssql's own check, then the user's `pool.validate`. */
     override _poolValidate(connection: TediousConnection): boolean | Promise<boolean> {
       if (!this.#lifecycle.isUsable(connection)) return false;
       const base = super._poolValidate(connection);
       const userValidate = this.#userValidate;
       if (userValidate === undefined || base === false) return base;
-      if (base === true) return userValidate(connection);
       return Promise.resolve(base).then((ok) => ok && userValidate(connection));
     }
 
@@ -130,18 +121,14 @@ export function createPoolClass(
       return super.close(...args);
     }
 
-    override acquire(
-      requester: object,
-      callback?: (error: unknown, connection?: unknown, config?: unknown) => void,
-    ): unknown {
+    override acquire(requester: object, callback?: Callback): unknown {
       const since = this.#freshAfter.get(requester);
       if (since === undefined) return super.acquire(requester, callback);
       this.#freshAfter.delete(requester);
-      const max = typeof this.config.pool?.max === "number" ? this.config.pool.max : 10;
       const fresh = this.#lifecycle.acquireBornAfter(since, {
         acquire: () => super.acquire(requester) as Promise<TediousConnection>,
         release: (connection) => this.release(connection),
-        maxTries: max + 1,
+        maxTries: (typeof this.config.pool?.max === "number" ? this.config.pool.max : 10) + 1,
       });
       if (typeof callback !== "function") return fresh;
       fresh.then(
@@ -151,19 +138,19 @@ export function createPoolClass(
       return this;
     }
 
-    override request(...args: unknown[]): unknown {
+    request(...args: unknown[]): unknown {
       return new Request(this, ...args);
     }
 
-    override transaction(...args: unknown[]): unknown {
+    transaction(...args: unknown[]): unknown {
       return new Transaction(this, ...args);
     }
 
-    override query(...args: unknown[]): unknown {
+    query(...args: unknown[]): unknown {
       return (new Request(this) as { query(...a: unknown[]): unknown }).query(...args);
     }
 
-    override batch(...args: unknown[]): unknown {
+    batch(...args: unknown[]): unknown {
       return (new Request(this) as { batch(...a: unknown[]): unknown }).batch(...args);
     }
   }

@@ -1,12 +1,11 @@
 import type { TokenSource } from "@entra-sql/core";
+import { resolveConnectionOptions } from "@entra-sql/driver-kit";
 import { createPoolClass } from "./entra-connection-pool.js";
 import { createPreparedStatementClass } from "./entra-prepared-statement.js";
 import { createRequestClass } from "./entra-request.js";
 import { createTransactionClass } from "./entra-transaction.js";
 import { classesOf, type MssqlModule } from "./mssql-driver.js";
-import { type EntraMssqlOptions, resolveOptions } from "./options.js";
-
-// The entry points: an mssql-compatible module (ORMs take it as their `driver`) and a pool factory.
+import { type EntraMssqlEvent, type EntraMssqlOptions, PACKAGE_NAME } from "./options.js";
 
 /** What createEntraMssql adds to the mssql module it returns. */
 export interface EntraMssqlExtras {
@@ -33,7 +32,7 @@ export function createEntraMssql<M extends MssqlModule>(
   options?: EntraMssqlOptions,
 ): M & EntraMssqlExtras {
   const classes = classesOf(mssql);
-  const resolved = resolveOptions(options);
+  const resolved = resolveConnectionOptions<EntraMssqlEvent>(options, PACKAGE_NAME);
   const Request = createRequestClass(classes.Request);
   const Transaction = createTransactionClass(classes.Transaction, Request);
   const PreparedStatement = createPreparedStatementClass(classes.PreparedStatement);
@@ -51,8 +50,7 @@ export function createEntraMssql<M extends MssqlModule>(
 }
 
 /**
- * A single pool, for plain mssql users: `createEntraMssql(mssql, options)` then
- * `new ConnectionPool(config)`. Call `.connect()` on it.
+ * One pool, for plain mssql users: `createEntraMssql(mssql, options)`, then `new ConnectionPool(config)`.
  * @example
  * const pool = await createEntraConnectionPool(mssql, config, { scope: "https://database.windows.net/.default" }).connect();
  */

@@ -1,17 +1,13 @@
 import { poolLinkOf } from "./entra-connection-pool.js";
 import type { Callback, TediousConnection } from "./mssql-driver.js";
-import { holderOf, isRefusal, named } from "./refusals.js";
+import { holderOf, isRefusal, named, withOneRetry } from "./refusals.js";
 
-// The PreparedStatement subclass (error 37396). A prepared statement holds one connection from
-// prepare() to unprepare(), and its handle exists only in that session, so like a transaction it cannot
-// move to another connection:
-// - prepare() refused held nothing yet (mssql has released the connection): on the pool it is retried
-//   once on a freshly logged-in connection, like BEGIN; inside a transaction it is named;
-// - execute() refused becomes a SessionTokenExpiredError ("prepared-statement");
-// - unprepare() sends nothing on a session the server refused (mssql would keep the connection forever
-//   when sp_unprepare fails): it releases the connection, which the pool then closes.
-// mssql runs sp_prepare, sp_execute and sp_unprepare with requests of its own global Request class,
-// so the errors are named here, around those calls.
+// The PreparedStatement subclass (error 37396). It holds one connection from prepare() to unprepare(),
+// and its handle lives only in that session: a refused prepare() held nothing yet and runs once more on
+// a fresh connection (named inside a transaction); a refused execute() is named; unprepare() sends nothing
+// on a refused session (mssql would keep the connection when sp_unprepare fails) and releases it, and the
+// pool closes it. mssql runs sp_prepare, sp_execute and sp_unprepare with its own global Request class,
+// so the errors are named around those calls.
 
 /** mssql's PreparedStatement (lib/base/prepared-statement.js, mssql 11 and 12). */
 interface MssqlPreparedStatementInternals {
@@ -33,19 +29,10 @@ export function createPreparedStatementClass(
     override _prepare(statement: unknown, callback?: Callback): void {
       const done = (typeof statement === "function" ? statement : callback) as Callback;
       const text = typeof statement === "function" ? undefined : statement;
-      super._prepare(text, (error, ...rest) => {
-        const pool = poolLinkOf(this.parent);
-        if (!isRefusal(error) || pool === undefined) {
-          // Inside a transaction its connection is the one refused: the transaction is lost.
-          done(holderOf(this.parent) === "transaction" ? named(error, "transaction") : error, ...rest);
-          return;
-        }
-        pool.requireFreshConnection(this, Date.now());
-        pool.lifecycle.statementRetried({ method: "prepare" });
-        super._prepare(text, (secondError, ...secondRest) =>
-          done(named(secondError, "retry"), ...secondRest),
-        );
-      });
+      // Inside a transaction its connection is the one refused: the transaction is lost.
+      const inTransaction = (error: unknown) =>
+        holderOf(this.parent) === "transaction" ? named(error, "transaction") : error;
+      withOneRetry(this, "prepare", (cb) => super._prepare(text, cb), done, inTransaction);
     }
 
     override _execute(values: unknown, callback?: unknown): unknown {

@@ -3,24 +3,19 @@ import { poolLinkOf } from "./entra-connection-pool.js";
 import type { Callback } from "./mssql-driver.js";
 import { holderOf, isRefusal, named } from "./refusals.js";
 
-// The Request subclass: a statement refused with 37396 is run once more on a freshly logged-in
-// connection when its parent is the pool; held by a transaction or prepared statement, it becomes a
-// SessionTokenExpiredError.
-//
-// mssql's public methods (query, batch, execute, bulk) call `_query`, `_batch`, `_execute`, `_bulk`
-// with a completion callback; the retry wraps that callback. Streamed requests (`stream: true`,
-// `toReadableStream()`, `pipe()`) report errors differently (mssql 11 and 12 lib/tedious/request.js):
-// each server error is emitted as an 'error' event on the request AT ONCE, from the connection's
-// `errorMessage` listener, and the completion callback then gets no error and makes the base class
-// emit 'done'. So `emit` is overridden: a 37396 'error' of a first attempt that has streamed nothing
-// yet (no recordset, row or row count; the server refuses before running anything) is held back, the
-// completion callback runs the statement again instead of finishing, and the caller sees the retry's
-// events and a single 'done', never a spurious 'error'. A refusal after results were streamed cannot be
-// retried without delivering them twice: it is emitted as a SessionTokenExpiredError ("stream").
+// The Request subclass: a statement refused with 37396 runs once more on a freshly logged-in connection
+// when its parent is the pool; held by a transaction or prepared statement, it becomes a
+// SessionTokenExpiredError. mssql's public methods call `_query`, `_batch`, `_execute`, `_bulk` with a
+// completion callback, which the retry wraps.
+// Streamed requests (`stream: true`, `toReadableStream()`, `pipe()`; mssql 11 and 12
+// lib/tedious/request.js) emit each server error as an 'error' event at once, and the completion callback
+// then gets no error. So `emit` holds back a 37396 'error' of a first attempt that streamed nothing yet
+// (the server refuses before running anything), and the callback retries instead of finishing: the caller
+// sees the retry's events and one 'done'. After results were streamed, a retry would deliver them twice:
+// the 'error' becomes a SessionTokenExpiredError ("stream").
 
 type Method = "query" | "batch" | "execute" | "bulk";
 
-/** mssql's Request, with the underscore methods its public ones call. */
 interface MssqlRequestInternals {
   parent: unknown;
   stream: unknown;
@@ -36,16 +31,12 @@ export type MssqlRequestConstructor = new (...args: unknown[]) => MssqlRequestIn
 interface Attempt {
   /** A first run on the pool: a refusal (streamed: before any result) runs the statement once more. */
   readonly retryable: boolean;
-  /**
-   * What a refusal that is not retried becomes: `"stream"` (a first run that had streamed results),
-   * `"retry"`, or the holder (`"transaction"`, `"prepared-statement"`); `undefined` for a request on a
-   * pool of another module, whose errors are left alone.
-   */
+  /** What a refusal not retried becomes; `undefined` on another module's pool (errors left alone). */
   readonly namedAs: SessionTokenExpiredDuring | undefined;
   /** A streamed 37396 'error' held back: the completion callback retries instead of finishing. */
-  heldBack: unknown;
-  /** The attempt streamed a recordset, row or row count: a retry would deliver results twice. */
-  delivered: boolean;
+  heldBack?: unknown;
+  /** The attempt streamed a recordset, row or row count. */
+  delivered?: boolean;
 }
 
 const STREAMED_RESULTS = new Set<string | symbol>(["recordset", "row", "rowsaffected"]);
@@ -53,7 +44,7 @@ const STREAMED_RESULTS = new Set<string | symbol>(["recordset", "row", "rowsaffe
 export function createRequestClass(Base: new (...args: never[]) => object): MssqlRequestConstructor {
   class EntraRequest extends (Base as unknown as MssqlRequestConstructor) {
     #attempt: Attempt | undefined;
-    /** Set while a statement method runs synchronously: tedious' `_batch` calls `_query`, wrapped once. */
+    /** Set while a statement method runs synchronously: mssql's `_batch` calls `_query`, wrapped once. */
     #entered = false;
 
     override _query(command: unknown, callback: Callback): void {
@@ -72,20 +63,15 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
       this.#run("bulk", callback, (cb) => super._bulk(table, options, cb));
     }
 
-    /** Streamed requests only (mssql emits 'error' events in stream mode only); see the file comment. */
     override emit(event: string | symbol, ...args: unknown[]): boolean {
       const attempt = this.#attempt;
-      if (attempt === undefined || !this.stream || attempt.namedAs === undefined) {
-        return super.emit(event, ...args);
-      }
+      if (attempt?.namedAs === undefined || !this.stream) return super.emit(event, ...args);
       if (STREAMED_RESULTS.has(event)) attempt.delivered = true;
-      const [error] = args;
-      if (event !== "error" || !isRefusal(error)) return super.emit(event, ...args);
-      if (attempt.retryable && !attempt.delivered) {
-        attempt.heldBack ??= error;
-        return true;
-      }
-      return super.emit("error", named(error, attempt.namedAs));
+      if (event !== "error" || !isRefusal(args[0])) return super.emit(event, ...args);
+      if (!attempt.retryable || attempt.delivered)
+        return super.emit("error", named(args[0], attempt.namedAs));
+      attempt.heldBack ??= args[0];
+      return true;
     }
 
     #run(method: Method, callback: Callback, call: (callback: Callback) => void): void {
@@ -94,18 +80,19 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
         return;
       }
       const pool = poolLinkOf(this.parent);
-      const first = attempt(pool !== undefined, pool !== undefined ? "stream" : holderOf(this.parent));
+      const first: Attempt = {
+        retryable: pool !== undefined,
+        namedAs: pool ? "stream" : holderOf(this.parent),
+      };
       this.#start(first, call, (error, ...rest) => {
-        const refused = first.heldBack !== undefined || (first.retryable && isRefusal(error));
-        if (pool === undefined || !refused) {
+        if (pool === undefined || (first.heldBack === undefined && !isRefusal(error))) {
           this.#attempt = undefined;
-          const held = !first.retryable && first.namedAs !== undefined;
-          callback(held ? named(error, first.namedAs) : error, ...rest);
+          callback(pool || first.namedAs === undefined ? error : named(error, first.namedAs), ...rest);
           return;
         }
         pool.requireFreshConnection(this, Date.now());
         pool.lifecycle.statementRetried({ method });
-        this.#start(attempt(false, "retry"), call, (secondError, ...secondRest) => {
+        this.#start({ retryable: false, namedAs: "retry" }, call, (secondError, ...secondRest) => {
           this.#attempt = undefined;
           callback(named(secondError, "retry"), ...secondRest);
         });
@@ -124,8 +111,4 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
   }
   Object.defineProperty(EntraRequest, "name", { value: "Request" });
   return EntraRequest;
-}
-
-function attempt(retryable: boolean, namedAs: SessionTokenExpiredDuring | undefined): Attempt {
-  return { retryable, namedAs, heldBack: undefined, delivered: false };
 }

@@ -1,11 +1,10 @@
-import { poolLinkOf } from "./entra-connection-pool.js";
 import type { Callback } from "./mssql-driver.js";
-import { isRefusal, named } from "./refusals.js";
+import { named, withOneRetry } from "./refusals.js";
 
-// The Transaction subclass (error 37396). A transaction holds one connection: a statement refused inside
-// it cannot run alone elsewhere, so its requests name the error. Here: a refused BEGIN ran nothing and is
-// retried once on a fresh connection; a refused COMMIT is named. ROLLBACK on the refused session is never
-// sent: driver-kit's tedious guard closes the connection instead (the server ends the transaction).
+// The Transaction subclass (error 37396). A statement refused inside a transaction cannot run alone
+// elsewhere: its requests name the error. A refused BEGIN ran nothing and runs once more on a fresh
+// connection; a refused COMMIT is named (mssql then releases the connection, and the pool closes it).
+// ROLLBACK is never sent on a refused session: driver-kit's tedious guard closes the connection instead.
 
 interface MssqlTransactionInternals {
   parent: unknown;
@@ -20,30 +19,19 @@ export function createTransactionClass(
   Request: new (...args: unknown[]) => object,
 ): MssqlTransactionConstructor {
   class EntraTransaction extends (Base as unknown as MssqlTransactionConstructor) {
+    /** mssql's, with this module's Request. */
     request(config?: { requestTimeout?: number }): unknown {
-      const overrides = { ...this.overrides };
-      if (typeof config?.requestTimeout === "number" && Number.isFinite(config.requestTimeout)) {
-        Object.assign(overrides, { requestTimeout: config.requestTimeout });
-      }
-      return new Request(this, overrides);
+      const timeout = config?.requestTimeout;
+      const overrides = Number.isFinite(timeout)
+        ? { ...this.overrides, requestTimeout: timeout }
+        : this.overrides;
+      return new Request(this, { ...overrides });
     }
 
     override _begin(isolationLevel: unknown, callback: Callback): void {
-      super._begin(isolationLevel, (error, ...rest) => {
-        const pool = poolLinkOf(this.parent);
-        if (!isRefusal(error) || pool === undefined) {
-          callback(error, ...rest);
-          return;
-        }
-        pool.requireFreshConnection(this, Date.now());
-        pool.lifecycle.statementRetried({ method: "begin" });
-        super._begin(isolationLevel, (secondError, ...secondRest) =>
-          callback(named(secondError, "retry"), ...secondRest),
-        );
-      });
+      withOneRetry(this, "begin", (cb) => super._begin(isolationLevel, cb), callback);
     }
 
-    /** A refused COMMIT committed nothing; mssql releases the connection, and the pool closes it. */
     override _commit(callback: Callback): void {
       super._commit((error, ...rest) => callback(named(error, "transaction"), ...rest));
     }

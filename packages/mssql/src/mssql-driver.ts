@@ -2,29 +2,27 @@ import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal"
 import { installedVersion, requireMethods } from "@entra-sql/driver-kit";
 import { PACKAGE_NAME } from "./options.js";
 
-// The slice of node-mssql (11 and 12, tedious driver) this package touches, typed structurally so
-// that our published types depend on neither `mssql` nor `@types/mssql`: the caller's own mssql types
-// flow through createEntraMssql's generic parameter. The underscore methods are mssql's internal hooks
-// (lib/tedious/connection-pool.js, lib/base/*.js); `classesOf` checks them when the module is handed in.
+// The slice of node-mssql 11 and 12 (tedious driver) this package touches, typed by shape so that our
+// published types need neither `mssql` nor `@types/mssql`. The underscore methods are mssql's internal
+// hooks (lib/tedious/connection-pool.js, lib/base/*.js): `classesOf` checks them when the module is given.
 
-/** A tedious connection as mssql's pool holds it. */
+export type Callback = (error?: unknown, ...rest: unknown[]) => void;
+
+/** A tedious Connection as mssql's pool holds it. */
 export interface TediousConnection {
   readonly closed?: boolean;
   close(): void;
   on(event: "errorMessage", listener: (message: unknown) => void): unknown;
 }
 
-/** The mssql config after the ConnectionPool constructor applied its defaults. */
-export interface MssqlPoolConfig extends Record<string, unknown> {
-  server: string;
-  database?: string;
-  options?: { database?: string } & Record<string, unknown>;
-  pool?: Record<string, unknown>;
-  beforeConnect?: (connection: TediousConnection) => void;
-}
-
 export interface MssqlPoolInternals {
-  config: MssqlPoolConfig;
+  config: Record<string, unknown> & {
+    server: string;
+    database?: string;
+    options?: { database?: string };
+    pool?: { max?: unknown };
+    beforeConnect?: (connection: TediousConnection) => void;
+  };
   _config(): Record<string, unknown>;
   _poolCreate(): Promise<TediousConnection>;
   _poolValidate(connection: TediousConnection): boolean | Promise<boolean>;
@@ -36,14 +34,7 @@ export interface MssqlPoolInternals {
   ): unknown;
   close(...args: unknown[]): unknown;
   connect(): Promise<unknown>;
-  request(...args: unknown[]): unknown;
-  transaction(...args: unknown[]): unknown;
-  query(...args: unknown[]): unknown;
-  batch(...args: unknown[]): unknown;
 }
-
-export type Callback = (error?: unknown, ...rest: unknown[]) => void;
-type Constructor<T> = new (...args: never[]) => T;
 
 /** What createEntraMssql needs from the module it is given: `require("mssql")` / `import * as mssql`. */
 export interface MssqlModule {
@@ -53,12 +44,8 @@ export interface MssqlModule {
   PreparedStatement?: abstract new (...args: never[]) => unknown;
 }
 
-export interface MssqlClasses {
-  ConnectionPool: Constructor<MssqlPoolInternals>;
-  Request: Constructor<object>;
-  Transaction: Constructor<object>;
-  PreparedStatement: Constructor<object>;
-}
+type Class = new (...args: never[]) => object;
+export type MssqlClasses = Record<"ConnectionPool" | "Request" | "Transaction" | "PreparedStatement", Class>;
 
 const HOOKS: Record<keyof MssqlClasses, readonly string[]> = {
   ConnectionPool: ["_config", "_poolCreate", "_poolValidate", "_poolDestroy", "release", "acquire", "close"],
@@ -67,21 +54,20 @@ const HOOKS: Record<keyof MssqlClasses, readonly string[]> = {
   PreparedStatement: ["_prepare", "_execute", "_unprepare"],
 };
 
-/** The module's classes, after checking it is node-mssql with the tedious driver and every hook we use. */
+/** The module's classes, after checking it is node-mssql with the tedious driver and has every hook used. */
 export function classesOf(mssql: unknown): MssqlClasses {
   const expected =
     'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
   if ((typeof mssql !== "object" && typeof mssql !== "function") || mssql === null) {
     throw invalidOptionFor(PACKAGE_NAME)("mssql", describeOptionValue(mssql), expected);
   }
-  const driver = installedVersion("mssql", import.meta.url);
+  const version = installedVersion("mssql", import.meta.url);
   for (const [name, hooks] of Object.entries(HOOKS)) {
     const value = (mssql as Record<string, unknown>)[name];
-    const prototype = typeof value === "function" ? value.prototype : undefined;
-    requireMethods(prototype, hooks, {
+    requireMethods(typeof value === "function" ? value.prototype : undefined, hooks, {
       packageName: PACKAGE_NAME,
       option: "mssql",
-      driver: `${driver} (its ${name}${prototype === undefined ? " is missing" : ""}; the msnodesqlv8 driver has other hooks)`,
+      driver: `${version} (its ${name}; the msnodesqlv8 driver has other hooks)`,
       supported: expected,
     });
   }

@@ -2,7 +2,7 @@ import { createTokenSource, isInvalidOptionError, type TokenSource } from "@entr
 import { CONNECTION_OPTION_DEFAULTS } from "@entra-sql/driver-kit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEntraMssql } from "./entra-mssql.js";
-import { DEFAULTS, resolveOptions } from "./options.js";
+import { ENTRA_MSSQL_DEFAULTS } from "./index.js";
 import { checkPoolConfig } from "./pool-config.js";
 
 // Option and pool-config validation, against a hand-written fake of mssql's pool (the real one is
@@ -76,10 +76,9 @@ function invalid(run: () => unknown): { option: string; message: string } {
 // check that createEntraMssql applies them under this package's name.
 describe("createEntraMssql options", () => {
   it("applies core's defaults", () => {
-    const resolved = resolveOptions({ tokenSource: tokenSource() });
-    expect(resolved.tokenMode).toBe(DEFAULTS.tokenMode);
-    expect(resolved.lifetime.settings).toMatchObject({ maxAgeInMs: DEFAULTS.maxAgeInMs });
-    expect(DEFAULTS).toBe(CONNECTION_OPTION_DEFAULTS);
+    const sql = createEntraMssql(fakeMssql, { tokenSource: tokenSource() });
+    expect(sql.ConnectionPool.name).toBe("EntraConnectionPool");
+    expect(ENTRA_MSSQL_DEFAULTS).toBe(CONNECTION_OPTION_DEFAULTS);
   });
 
   it("rejects unknown keys, naming them and the known ones", () => {
