@@ -1,10 +1,11 @@
 import { resolveScope, type TokenSource } from "@entra-sql/core";
 import { invalidOptionFor } from "@entra-sql/core/internal";
+import { resolveConnectionOptions } from "@entra-sql/driver-kit";
 import type { Knex } from "knex";
 import { createEntraClientClass } from "./entra-mssql-client.js";
 import { checkKnexConfig } from "./knex-config.js";
 import { type KnexModule, mssqlDialectOf } from "./knex-dialect.js";
-import { type EntraKnexOptions, PACKAGE_NAME, resolveOptions } from "./options.js";
+import { type EntraKnexEvent, type EntraKnexOptions, PACKAGE_NAME } from "./options.js";
 
 // The one entry point: the user's Knex config in, the same config out with `client` set to a subclass
 // of their Knex's mssql client (entra-mssql-client.ts).
@@ -53,7 +54,7 @@ export function createEntraKnexConfig<C extends EntraKnexUserConfig>(
     );
   }
   // Resolved last: it may create the token source, which an invalid config must not leave behind.
-  const resolved = resolveOptions(options);
+  const resolved = resolveConnectionOptions<EntraKnexEvent>(options, PACKAGE_NAME);
   try {
     if (resolved.tokenMode === "inline" && typeof connection === "object" && connection !== null) {
       // A host with no known cloud suffix needs `scope`: say so now, not at the first login.

@@ -113,7 +113,9 @@ export function createEntraClientClass(
         if (this.transacting === true || connection.inTransaction === true) {
           throw lifecycle.sessionTokenExpired("transaction", error);
         }
-        return lifecycle.retryOnFreshConnection(connection, retryPool(this), (fresh) => super._query(fresh, query));
+        return lifecycle.retryOnFreshConnection(connection, retryPool(this), (fresh) =>
+          super._query(fresh, query),
+        );
       }
     }
 

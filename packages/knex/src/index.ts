@@ -1,6 +1,7 @@
 // @entra-sql/knex: Knex (client "mssql") with Microsoft Entra ID tokens. Public API only.
 
 export {
+  CONNECTION_OPTION_DEFAULTS as ENTRA_KNEX_DEFAULTS,
   ConnectionFailedError,
   isConnectionFailedError,
   isLoginRefusedError,
@@ -9,6 +10,7 @@ export {
   LoginRefusedError,
   SessionTokenExpiredError,
   TokenLoginRejectedError,
+  type TokenMode,
 } from "@entra-sql/driver-kit";
 export {
   createEntraKnexConfig,
@@ -16,10 +18,4 @@ export {
   type EntraKnexUserConfig,
 } from "./create-entra-knex-config.js";
 export type { KnexModule } from "./knex-dialect.js";
-export {
-  DEFAULTS as ENTRA_KNEX_DEFAULTS,
-  type EntraKnexEvent,
-  type EntraKnexEventType,
-  type EntraKnexOptions,
-  type TokenMode,
-} from "./options.js";
+export type { EntraKnexEvent, EntraKnexEventType, EntraKnexOptions } from "./options.js";

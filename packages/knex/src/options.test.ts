@@ -1,10 +1,13 @@
 import { createTokenSource, isInvalidOptionError } from "@entra-sql/core";
-import { CONNECTION_OPTION_DEFAULTS } from "@entra-sql/driver-kit";
+import { CONNECTION_OPTION_DEFAULTS, resolveConnectionOptions } from "@entra-sql/driver-kit";
 import knex from "knex";
 import { describe, expect, it } from "vitest";
+import { ENTRA_KNEX_DEFAULTS } from "./index.js";
 import { checkConnection, checkKnexConfig } from "./knex-config.js";
 import { mssqlDialectOf } from "./knex-dialect.js";
-import { DEFAULTS, resolveOptions } from "./options.js";
+import { PACKAGE_NAME } from "./options.js";
+
+const resolveOptions = (options: unknown) => resolveConnectionOptions(options, PACKAGE_NAME);
 
 // Option and config validation, and the detection of what the Knex at hand does natively. Pure: no
 // connection is made (the integration tests in test/integration/knex make them).
@@ -24,8 +27,8 @@ const invalid = (run: () => unknown) => {
 describe("resolveOptions", () => {
   it("applies the defaults of @entra-sql/mssql (core's) and creates (and owns) a default token source", () => {
     const resolved = resolveOptions(undefined);
-    expect(resolved.tokenMode).toBe(DEFAULTS.tokenMode);
-    expect(DEFAULTS).toBe(CONNECTION_OPTION_DEFAULTS);
+    expect(resolved.tokenMode).toBe(ENTRA_KNEX_DEFAULTS.tokenMode);
+    expect(ENTRA_KNEX_DEFAULTS).toBe(CONNECTION_OPTION_DEFAULTS);
     expect(resolved.ownsTokenSource).toBe(true);
     resolved.tokenSource.close();
   });

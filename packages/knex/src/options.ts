@@ -1,19 +1,10 @@
-import {
-  CONNECTION_OPTION_DEFAULTS,
-  type ConnectionEvent,
-  type ConnectionOptions,
-  type ResolvedConnectionOptions,
-  resolveConnectionOptions,
-} from "@entra-sql/driver-kit";
+import type { ConnectionEvent, ConnectionOptions, ResolvedConnectionOptions } from "@entra-sql/driver-kit";
 
-// Options and events of createEntraKnexConfig: the adapter options every @entra-sql adapter takes
-// (documented, defaulted and validated in @entra-sql/driver-kit; errors under this package's name).
-// A token source this package creates is closed in `knex.destroy()`. `tokenMode: "token-credential"`
-// needs Knex >= 3.3 (checked in create-entra-knex-config.ts).
+// Options and events of createEntraKnexConfig: the options every @entra-sql adapter takes (documented,
+// defaulted and validated by @entra-sql/driver-kit, errors under this package's name). A token source
+// this package creates is closed in `knex.destroy()`.
 
 export const PACKAGE_NAME = "@entra-sql/knex";
-
-export type { TokenMode } from "@entra-sql/driver-kit";
 
 /** What the Knex client reports through `onEvent`: times and reasons, never a token. */
 export type EntraKnexEvent = ConnectionEvent;
@@ -23,11 +14,4 @@ export type EntraKnexEventType = EntraKnexEvent["type"];
 /** Options of `createEntraKnexConfig`. Every default is in `ENTRA_KNEX_DEFAULTS`. */
 export interface EntraKnexOptions extends ConnectionOptions<EntraKnexEvent> {}
 
-export const DEFAULTS = CONNECTION_OPTION_DEFAULTS;
-
 export type ResolvedOptions = ResolvedConnectionOptions<EntraKnexEvent>;
-
-/** Validates `options` (any value: it may come from untyped JavaScript) and applies the defaults. */
-export function resolveOptions(options: unknown): ResolvedOptions {
-  return resolveConnectionOptions<EntraKnexEvent>(options, PACKAGE_NAME);
-}
