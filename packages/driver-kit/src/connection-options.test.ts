@@ -99,6 +99,10 @@ describe("resolveConnectionOptions", () => {
     expect(token.token).toBe(credential.issued[0]);
   });
 
+  it('accepts "auto", the default token expiry margin, given explicitly', () => {
+    expect(resolve({ tokenExpiryMarginInMs: "auto" }).lifetime.settings.tokenExpiryMarginInMs).toBe("auto");
+  });
+
   it("keeps the listener, the token mode and the lifetime options", () => {
     const onEvent = (_event: ConnectionEvent) => {};
     const resolved = resolve({
@@ -139,7 +143,7 @@ describe("resolveConnectionOptions", () => {
     [{ maxAgeInMs: 30 }, "maxAgeInMs", "30", "30 ms looks like seconds"],
     [{ maxAgeJitterRatio: 0.7 }, "maxAgeJitterRatio", "0.7", "[0, 0.5)"],
     [{ tokenExpiryMarginInMs: Number.NaN }, "tokenExpiryMarginInMs", "NaN", "expected"],
-    [{ tokenExpiryMarginInMs: "auto" }, "tokenExpiryMarginInMs", '"auto"', "expected"],
+    [{ tokenExpiryMarginInMs: "60s" }, "tokenExpiryMarginInMs", '"60s"', "a finite number of milliseconds"],
     [{ tokenSource: "default" }, "tokenSource", '"default"', "a TokenSource from createTokenSource()"],
     [{ tokenSource: ["cli"] }, "tokenSource", '["cli"]', "a TokenSource from createTokenSource()"],
     [
@@ -200,12 +204,12 @@ describe("resolveConnectionOptions", () => {
   it("never shows a token given as an option's value", () => {
     const token = fakeJwt({ serial: 7, issuedAtTimestamp: 0, expiresOnTimestamp: 3_600_000 });
     const errors = [
-      invalid(() => resolve({ scope: token })),
+      invalid(() => resolve({ onEvent: token })),
       invalid(() => resolve({ tokenMode: token })),
       invalid(() => resolve({ credential: token })),
       invalid(() => resolve({ tokenSource: { credential: "cli" }, credential: { token } })),
     ];
-    expect(errors.map((error) => error.option)).toEqual(["scope", "tokenMode", "credential", "credential"]);
+    expect(errors.map((error) => error.option)).toEqual(["onEvent", "tokenMode", "credential", "credential"]);
     expectNoTokenIn(errors, [token]);
   });
 

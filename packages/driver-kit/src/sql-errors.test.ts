@@ -8,7 +8,7 @@ import {
   TRANSIENT_LOGIN_ERROR_NUMBERS,
 } from "./sql-errors.js";
 
-// Real error objects, built by the installed drivers' own code. Core must not depend on a driver, so
+// Real error objects, built by the installed drivers' own code. The kit imports no driver, so
 // tedious 19.2.2, mssql 12.7.14 and typeorm 1.1.1 are resolved from the test workspace package
 // (test/package.json), which pins the versions the project tests against. The handlers below are
 // the ones tedious runs when a server's ERROR token arrives (lib/token/handler.js); if a tedious

@@ -77,7 +77,12 @@ export class FakeTokenSource extends TokenMint implements TokenSource {
   }
 
   toJSON(): TokenSourceSummary {
-    return { defaultScope: this.defaultScope, activeSource: this.activeSource, closed: this.closed, scopes: [] };
+    return {
+      defaultScope: this.defaultScope,
+      activeSource: this.activeSource,
+      closed: this.closed,
+      scopes: [],
+    };
   }
 
   override toString(): string {
