@@ -2,6 +2,8 @@ import { isEntraSqlError } from "@entra-sql/core";
 import { describe, expect, it } from "vitest";
 import {
   isSessionTokenExpiredError,
+  isUnnamedRefusal,
+  nameRefusal,
   type SessionTokenExpiredDuring,
   SessionTokenExpiredError,
 } from "./session-token-expired-error.js";
@@ -56,5 +58,32 @@ describe("SessionTokenExpiredError", () => {
     expect(isSessionTokenExpiredError(fromAnotherCopy)).toBe(true);
     expect(isSessionTokenExpiredError(driverError())).toBe(false);
     expect(isSessionTokenExpiredError(undefined)).toBe(false);
+  });
+});
+
+describe("isUnnamedRefusal and nameRefusal", () => {
+  it("names a driver's 37396 once, and leaves every other error as it is", () => {
+    const refusal = driverError();
+    expect(isUnnamedRefusal(refusal)).toBe(true);
+    const named = nameRefusal(refusal, "begin", "@entra-sql/knex");
+    expect(isSessionTokenExpiredError(named)).toBe(true);
+    expect(named).toMatchObject({ during: "begin", cause: refusal });
+    expect((named as Error).message).toMatch(/^@entra-sql\/knex: /);
+
+    expect(isUnnamedRefusal(named)).toBe(false);
+    expect(nameRefusal(named, "transaction", "p")).toBe(named);
+    const other = new Error("Invalid object name 'users'.");
+    expect(isUnnamedRefusal(other)).toBe(false);
+    expect(nameRefusal(other, "begin", "p")).toBe(other);
+    for (const nothing of [undefined, null]) {
+      expect(isUnnamedRefusal(nothing)).toBe(false);
+      expect(nameRefusal(nothing, "begin", "p")).toBe(nothing);
+    }
+  });
+
+  it("recognises a refusal the driver wrapped (mssql's RequestError keeps it in originalError)", () => {
+    const wrapped = Object.assign(new Error("RequestError"), { originalError: driverError() });
+    expect(isUnnamedRefusal(wrapped)).toBe(true);
+    expect(nameRefusal(wrapped, "prepared-statement", "p")).toMatchObject({ cause: wrapped });
   });
 });
