@@ -5,7 +5,7 @@ import {
   type TokenSource,
   type TokenSourceOptions,
 } from "@entra-sql/core";
-import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import { canonicalScope, describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
 import type { ConnectionEvent } from "./connection-events.js";
 import {
   CONNECTION_LIFETIME_DEFAULTS,
@@ -144,7 +144,8 @@ export function resolveConnectionOptions<E = ConnectionEvent>(
     throw invalid("tokenMode", describeOptionValue(tokenMode), '"inline" or "token-credential"');
   }
   const scope = given.scope;
-  if (scope !== undefined && (typeof scope !== "string" || scope.trim() === "")) {
+  // canonicalScope reads what the scope guard reads: a scope it cannot read would pin nothing.
+  if (scope !== undefined && (typeof scope !== "string" || canonicalScope(scope) === undefined)) {
     throw invalid(
       "scope",
       describeOptionValue(scope),

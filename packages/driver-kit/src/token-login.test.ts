@@ -396,11 +396,9 @@ describe("ConnectionLifecycle.login, over a counting fake token source", () => {
     expect(events[0]).toEqual({ type: "login-retried", verdict: "expired", scope: SQL });
   });
 
-  // KIT BUG (token-login.ts, loginWithFreshTokenRetry): loginOnce throws a LoginRefusedError whose `cause`
-  // is the driver's error, the 18456 "Login failed for user '<token-identified principal>'." that ends
-  // every refused login; isLoginTokenRejected walks `cause` and says "rejected", so the login is retried
-  // with a fresh token and, refused again, ends as a TokenLoginRejectedError. Remove `.fails` once fixed.
-  it.fails("does not retry a wrong database (4060, then 18456): names it with the fix instead", async () => {
+  // The LoginRefusedError's `cause` is the driver's 18456 that ends every refused login: it must not be
+  // taken for a token refusal.
+  it("does not retry a wrong database (4060, then 18456): names it with the fix instead", async () => {
     const { tokens, events, lifecycle } = harness();
     const handed: TokenAuthentication[] = [];
     const driverError = tediousLoginError(TOKEN_REFUSED_TEXT);
@@ -550,18 +548,15 @@ describe("ConnectionLifecycle.login, over a counting fake token source", () => {
       expect(answers[0]).toMatchObject({ token: tokens.issued[0] });
     });
 
-    // KIT BUG (token-login.ts, recordingCredential): a pinned scope that canonicalScope cannot parse
-    // (here a scope without "https://") gives `pinned === undefined`, and then no scope is refused at
-    // all; resolveConnectionOptions accepts any non-empty string as `scope`. Remove `.fails` once fixed.
-    it.fails("refuses every other scope when the pinned scope is malformed", async () => {
-      const { tokens, lifecycle } = harness({
-        tokenMode: "token-credential",
-        scope: "database.windows.net/.default",
-      });
-      const answers: unknown[] = [];
-      await failure(lifecycle.login({ server: SERVER }, askingFor(GRAPH, answers)));
-      expect(isScopeNotAllowedError(answers[0])).toBe(true);
-      expect(tokens.calls.getToken).toEqual([]);
+    // A scope the guard cannot read (here without "https://") would pin nothing: refused up front.
+    it("refuses a malformed pinned scope when the options are resolved", () => {
+      let thrown: unknown;
+      try {
+        harness({ tokenMode: "token-credential", scope: "database.windows.net/.default" });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ name: "InvalidOptionError", option: "scope" });
     });
   });
 

@@ -4,7 +4,12 @@ import { canonicalScope, decodePayload } from "@entra-sql/core/internal";
 import type { ConnectionOpenedEvent, Emit, LoginRetriedEvent } from "./connection-events.js";
 import type { ConnectionStamp } from "./connection-lifetime.js";
 import type { TokenMode } from "./connection-options.js";
-import { LoginRefusedError, readableConnectError, TokenLoginRejectedError } from "./login-errors.js";
+import {
+  isLoginRefusedError,
+  LoginRefusedError,
+  readableConnectError,
+  TokenLoginRejectedError,
+} from "./login-errors.js";
 import { refusalOtherThanToken, type ServerMessage, serverMessageOf } from "./login-refusals.js";
 import { isLoginTokenRejected } from "./sql-errors.js";
 
@@ -71,6 +76,8 @@ export async function loginWithFreshTokenRetry<C>(settings: TokenLoginSettings<C
   try {
     return await loginOnce(settings, first, startedAt, 1);
   } catch (error) {
+    // A refusal for another reason ends with 18456 too (its `cause`): named, never retried.
+    if (isLoginRefusedError(error)) throw error;
     const verdict = isLoginTokenRejected(error);
     if (verdict === false) throw readableConnectError(error, { server, packageName });
     const scope = first.scope ?? settings.scope;
@@ -80,6 +87,7 @@ export async function loginWithFreshTokenRetry<C>(settings: TokenLoginSettings<C
     try {
       return await loginOnce(settings, second, startedAt, 2);
     } catch (secondError) {
+      if (isLoginRefusedError(secondError)) throw secondError;
       if (isLoginTokenRejected(secondError) === false)
         throw readableConnectError(secondError, { server, packageName });
       throw new TokenLoginRejectedError(
