@@ -193,7 +193,9 @@ describe.each(versionModes(OLDEST_AND_NEWEST))("%s", (_, v, tokenMode) => {
       expect(streamed.ended).toBe(false);
       expect(streamed.errors).toHaveLength(1);
       expectNamed(streamed.errors[0], "stream");
-      expect((streamed.errors[0] as Error).message).toMatch(/already delivered results.*run the query again/s);
+      expect((streamed.errors[0] as Error).message).toMatch(
+        /already delivered results.*run the query again/s,
+      );
       expect(standIns.sql.counters.statementsRejected - rejectedBefore).toBe(1);
       expect(ofType(events, "statement-retried")).toEqual([]);
       expect(await sessionsGone(standIns, stale)).toBe(true);
