@@ -2,6 +2,7 @@
 // and one retry, stamps, max age, token bound, idle retirement, 37396), shared options, events and
 // errors. Imports no database driver. Applications use an adapter package, or @entra-sql/core.
 
+export { type CallbackRetrySettings, runWithOneRetry } from "./callback-retry.js";
 export {
   type ConnectionEvent,
   type ConnectionOpenedEvent,
@@ -31,7 +32,10 @@ export {
   resolveConnectionOptions,
   type TokenMode,
 } from "./connection-options.js";
+export { checkConnectionSettings, requireKnownScope } from "./connection-settings.js";
 export { installedVersion, requireMethods } from "./driver-internals.js";
+export { checkTarnPoolOptions, refuseAuthenticationSettings } from "./driver-settings.js";
+export { FreshConnections, maxTriesFor } from "./fresh-connections.js";
 export {
   ConnectionFailedError,
   isConnectionFailedError,
@@ -40,6 +44,9 @@ export {
   LoginRefusedError,
   TokenLoginRejectedError,
 } from "./login-errors.js";
+export { PendingLogin } from "./pending-login.js";
+export { type QueryRetrySettings, queryWithOneRetry } from "./query-retry.js";
+export { type NodeCallback, namingRefusalEvents, namingRefusals } from "./refusal-naming.js";
 export {
   isSessionTokenExpiredError,
   isUnnamedRefusal,
@@ -48,7 +55,6 @@ export {
   SessionTokenExpiredError,
 } from "./session-token-expired-error.js";
 export { isAccessTokenExpiredOnSession, isLoginTokenRejected, isTransientLoginError } from "./sql-errors.js";
+export { type StreamRetrySettings, type StreamSink, streamWithOneRetry } from "./stream-retry.js";
 export { type TediousConnectionLike, watchTediousConnection } from "./tedious-connection.js";
 export type { LoginAttempt, TokenAuthentication } from "./token-login.js";
-export { checkTarnPoolOptions, refuseAuthenticationSettings } from "./driver-settings.js";
-export { type StreamRetrySettings, type StreamSink, streamWithOneRetry } from "./stream-retry.js";
