@@ -1,30 +1,21 @@
-import { resolveScope } from "@entra-sql/core";
 import {
   ConnectionLifecycle,
-  type LoginAttempt,
-  type TokenAuthentication,
-  watchTediousConnection,
+  FreshConnections,
+  maxTriesFor,
+  PendingLogin,
+  requireKnownScope,
 } from "@entra-sql/driver-kit";
-import type { MssqlClasses, MssqlPoolInternals, TediousConnection } from "./mssql-driver.js";
+import type { AcquireCallback, MssqlClasses, MssqlPoolInternals, TediousConnection } from "./mssql-driver.js";
 import type { ResolvedOptions } from "./options.js";
 import { checkPoolConfig } from "./pool-config.js";
 
-// The ConnectionPool subclass: mssql's pool hooks wired to the connection lifecycle (driver-kit).
-// `_poolCreate` runs the lifecycle's login, each attempt being mssql's own `_poolCreate` with this
-// login's authentication in `_config()` and `beforeConnect` wiring the new tedious Connection; tarn's
-// `validate` (`_poolValidate`), `release` and `_poolDestroy` report to the lifecycle; `acquire` gives a
-// requester retrying after 37396 a connection born after the refusal; `request`, `query`, `batch` and
-// `transaction` use this module's classes (mssql's own would use the driver's global ones).
+// The ConnectionPool subclass: mssql's pool hooks wired to the driver-kit lifecycle. `_poolCreate()`
+// reads `_config()` and calls `beforeConnect` synchronously, so each login attempt is that call with the
+// login pending. `request`, `query`, `batch`, `transaction`: this module's classes, not mssql's globals.
 
-/** What the module's Request, Transaction and PreparedStatement reach through their pool. */
-export interface PoolLink {
-  readonly lifecycle: ConnectionLifecycle<TediousConnection>;
-  /** The next acquire by `requester` must get a connection that logged in after `since` (epoch ms). */
-  requireFreshConnection(requester: object, since: number): void;
-}
-
-/** The key of a pool's PoolLink: a symbol, not public API. */
+/** The key of a pool's FreshConnections, which this module's Request, Transaction and PreparedStatement use. */
 export const POOL_LINK = Symbol("@entra-sql/mssql pool");
+export type PoolLink = FreshConnections<TediousConnection>;
 
 /** The pool link of `parent` when it is one of this package's pools. */
 export const poolLinkOf = (parent: unknown): PoolLink | undefined =>
@@ -33,8 +24,6 @@ export const poolLinkOf = (parent: unknown): PoolLink | undefined =>
     : undefined;
 
 type Class = new (...args: unknown[]) => object;
-type Callback = (error: unknown, connection?: unknown, config?: unknown) => void;
-
 type PoolClass = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
 
 export function createPoolClass(
@@ -49,52 +38,34 @@ export function createPoolClass(
       options: options as never,
       closeConnection: (connection) => connection.closed !== true && connection.close(),
     });
-    readonly #freshAfter = new WeakMap<object, number>();
+    readonly #logins = new PendingLogin(this.#lifecycle);
+    readonly [POOL_LINK]: PoolLink = new FreshConnections(this.#lifecycle);
     readonly #userValidate;
-    #pending:
-      | { authentication: TokenAuthentication; onServerMessage: (message: unknown) => void }
-      | undefined;
-    readonly [POOL_LINK]: PoolLink = {
-      lifecycle: this.#lifecycle,
-      requireFreshConnection: (requester, since) => this.#freshAfter.set(requester, since),
-    };
 
     constructor(config: unknown, callback?: unknown) {
       super(config, callback);
       const { validate, beforeConnect } = checkPoolConfig(this.config);
       this.#userValidate = validate;
-      // A host with no known cloud suffix needs `scope`: say so now, not at the first login.
-      if (options.tokenMode === "inline") resolveScope({ server: this.config.server, scope: options.scope });
+      requireKnownScope(options, this.config.server);
       this.config.beforeConnect = (connection) => {
-        if (this.#pending !== undefined) {
-          watchTediousConnection(this.#lifecycle, connection, this.#pending.onServerMessage);
-        }
+        this.#logins.watch(connection);
         beforeConnect?.(connection);
       };
     }
 
     override _config(): Record<string, unknown> {
-      if (this.#pending === undefined) {
+      const authentication = this.#logins.authentication;
+      if (authentication === undefined) {
         throw new Error(`${options.packageName}: mssql called _config() outside a login; its pool changed`);
       }
-      const { type, ...authOptions } = this.#pending.authentication;
+      const { type, ...authOptions } = authentication;
       return { ...super._config(), authentication: { type, options: authOptions } };
     }
 
     override _poolCreate(): Promise<TediousConnection> {
       const database = this.config.database ?? this.config.options?.database;
-      return this.#lifecycle.login({ server: this.config.server, database }, this.#attempt);
+      return this.#logins.login({ server: this.config.server, database }, () => super._poolCreate());
     }
-
-    /** One login: mssql's `_poolCreate()` reads `_config()` and calls `beforeConnect` synchronously. */
-    readonly #attempt: LoginAttempt<TediousConnection> = (authentication, onServerMessage) => {
-      this.#pending = { authentication, onServerMessage };
-      try {
-        return super._poolCreate();
-      } finally {
-        this.#pending = undefined;
-      }
-    };
 
     /** The lifecycle first, then mssql's own check, then the user's `pool.validate`. */
     override _poolValidate(connection: TediousConnection): boolean | Promise<boolean> {
@@ -121,15 +92,14 @@ export function createPoolClass(
       return super.close(...args);
     }
 
-    override acquire(requester: object, callback?: Callback): unknown {
-      const since = this.#freshAfter.get(requester);
-      if (since === undefined) return super.acquire(requester, callback);
-      this.#freshAfter.delete(requester);
-      const fresh = this.#lifecycle.acquireBornAfter(since, {
+    /** A requester retrying after 37396 gets a connection that logged in after the refusal. */
+    override acquire(requester: object, callback?: AcquireCallback): unknown {
+      const fresh = this[POOL_LINK].acquire(requester, {
         acquire: () => super.acquire(requester) as Promise<TediousConnection>,
         release: (connection) => this.release(connection),
-        maxTries: (typeof this.config.pool?.max === "number" ? this.config.pool.max : 10) + 1,
+        maxTries: maxTriesFor(this.config.pool?.max),
       });
+      if (fresh === undefined) return super.acquire(requester, callback);
       if (typeof callback !== "function") return fresh;
       fresh.then(
         (connection) => process.nextTick(callback, null, connection, this.config),

@@ -14,14 +14,11 @@ export interface EntraMssqlExtras {
 }
 
 /**
- * The `mssql` module with `ConnectionPool` replaced by a subclass whose connections log in with
- * Entra ID tokens and retire at max age, before their token expires, and when idle past either; and
- * `Request` / `Transaction` / `PreparedStatement` replaced by subclasses that handle error 37396 (a
- * statement refused on a session whose token expired: retried once on a fresh connection outside a
- * transaction, a `SessionTokenExpiredError` inside a transaction or prepared statement).
- * Everything else is mssql's own (`sql.Int`, `sql.Table`, ...). `connect(config)` returns a new connected
- * pool of this module (mssql's global pool helpers such as `sql.query` are not routed through it).
- * Options and the module's internals are checked here.
+ * The `mssql` module whose pools log connections in with Entra ID tokens and retire them at max age,
+ * before their token expires, and when idle past either; a statement refused with 37396 (its session's
+ * token expired) runs once more on a fresh connection, or inside a transaction or prepared statement
+ * fails with a `SessionTokenExpiredError`. Everything else is mssql's own (`sql.Int`, ...); `connect(config)`
+ * returns a connected pool of this module (mssql's global helpers such as `sql.query` are not routed).
  * @example
  * import mssql from "mssql";
  * const sql = createEntraMssql(mssql, { credential: "managed-identity" });
@@ -38,15 +35,9 @@ export function createEntraMssql<M extends MssqlModule>(
   const PreparedStatement = createPreparedStatementClass(classes.PreparedStatement);
   const ConnectionPool = createPoolClass({ ...classes, Request, Transaction }, resolved);
   const connect = (config: unknown) => new ConnectionPool(config).connect();
-  return {
-    ...mssql,
-    ConnectionPool,
-    Request,
-    Transaction,
-    PreparedStatement,
-    connect,
-    tokenSource: resolved.tokenSource,
-  } as unknown as M & EntraMssqlExtras;
+  const { tokenSource } = resolved;
+  const replaced = { ConnectionPool, Request, Transaction, PreparedStatement, connect, tokenSource };
+  return { ...mssql, ...replaced } as unknown as M & EntraMssqlExtras;
 }
 
 /**

@@ -1,13 +1,14 @@
+import { type NodeCallback, namingRefusalEvents, namingRefusals } from "@entra-sql/driver-kit";
 import { poolLinkOf } from "./entra-connection-pool.js";
-import type { Callback, TediousConnection } from "./mssql-driver.js";
-import { holderOf, isRefusal, named, withOneRetry } from "./refusals.js";
+import type { TediousConnection } from "./mssql-driver.js";
+import { PACKAGE_NAME } from "./options.js";
+import { runStatement } from "./refusals.js";
 
 // The PreparedStatement subclass (error 37396). It holds one connection from prepare() to unprepare(),
-// and its handle lives only in that session: a refused prepare() held nothing yet and runs once more on
-// a fresh connection (named inside a transaction); a refused execute() is named; unprepare() sends nothing
-// on a refused session (mssql would keep the connection when sp_unprepare fails) and releases it, and the
-// pool closes it. mssql runs sp_prepare, sp_execute and sp_unprepare with its own global Request class,
-// so the errors are named around those calls.
+// and its handle lives only in that session: a refused prepare() held nothing yet and runs once more; a
+// refused execute() is named; unprepare() sends nothing on a refused session (mssql would keep the
+// connection when sp_unprepare fails). mssql runs sp_prepare, sp_execute and sp_unprepare with its own
+// global Request class, so the errors are named around those calls.
 
 /** mssql's PreparedStatement (lib/base/prepared-statement.js, mssql 11 and 12). */
 interface MssqlPreparedStatementInternals {
@@ -16,9 +17,9 @@ interface MssqlPreparedStatementInternals {
   _handle: number;
   _acquiredConnection: TediousConnection | null;
   _acquiredConfig: unknown;
-  _prepare(statement: unknown, callback?: Callback): void;
+  _prepare(statement: unknown, callback?: NodeCallback): void;
   _execute(values: unknown, callback?: unknown): unknown;
-  _unprepare(callback: Callback): void;
+  _unprepare(callback: NodeCallback): void;
 }
 type MssqlPreparedStatementConstructor = new (...args: unknown[]) => MssqlPreparedStatementInternals;
 
@@ -26,27 +27,25 @@ export function createPreparedStatementClass(
   Base: new (...args: never[]) => object,
 ): MssqlPreparedStatementConstructor {
   class EntraPreparedStatement extends (Base as unknown as MssqlPreparedStatementConstructor) {
-    override _prepare(statement: unknown, callback?: Callback): void {
-      const done = (typeof statement === "function" ? statement : callback) as Callback;
+    override _prepare(statement: unknown, callback?: NodeCallback): void {
+      const done = (typeof statement === "function" ? statement : callback) as NodeCallback;
       const text = typeof statement === "function" ? undefined : statement;
-      // Inside a transaction its connection is the one refused: the transaction is lost.
-      const inTransaction = (error: unknown) =>
-        holderOf(this.parent) === "transaction" ? named(error, "transaction") : error;
-      withOneRetry(this, "prepare", (cb) => super._prepare(text, cb), done, inTransaction);
+      runStatement(this, "prepare", (cb) => super._prepare(text, cb), done);
     }
 
     override _execute(values: unknown, callback?: unknown): unknown {
       const wrapped =
         typeof callback === "function"
-          ? (error: unknown, ...rest: unknown[]) =>
-              (callback as Callback)(named(error, "prepared-statement"), ...rest)
+          ? namingRefusals(callback as NodeCallback, "prepared-statement", PACKAGE_NAME)
           : callback;
       const request = super._execute(values, wrapped);
-      nameStreamedRefusals(request);
+      // Streamed (`ps.stream = true`), errors are only 'error' events of the request mssql returns, an
+      // instance of its own class; it emits them after an acquire (setImmediate), so this is in time.
+      namingRefusalEvents(request, "prepared-statement", PACKAGE_NAME);
       return request;
     }
 
-    override _unprepare(callback: Callback): void {
+    override _unprepare(callback: NodeCallback): void {
       const connection = this._acquiredConnection;
       const link = poolLinkOf(this.parent) ?? poolLinkOf((this.parent as { parent?: unknown }).parent);
       if (connection === null || link === undefined || !link.lifecycle.isSessionExpired(connection)) {
@@ -65,22 +64,4 @@ export function createPreparedStatementClass(
   }
   Object.defineProperty(EntraPreparedStatement, "name", { value: "PreparedStatement" });
   return EntraPreparedStatement;
-}
-
-/**
- * A streamed execute() (`ps.stream = true`) reports errors only as 'error' events of the request mssql
- * returns, an instance of mssql's own class: its 37396 events are named on that instance. mssql emits
- * them after an acquire (setImmediate), so patching right after `_execute` returns is in time.
- */
-function nameStreamedRefusals(request: unknown): void {
-  if (typeof request !== "object" || request === null) return;
-  const target = request as { emit?: (event: string | symbol, ...args: unknown[]) => boolean };
-  const emitEvent = target.emit;
-  if (typeof emitEvent !== "function") return;
-  target.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "error" && isRefusal(args[0])) {
-      return emitEvent.call(this, event, named(args[0], "prepared-statement"), ...args.slice(1));
-    }
-    return emitEvent.call(this, event, ...args);
-  };
 }

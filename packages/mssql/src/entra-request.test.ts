@@ -1,9 +1,12 @@
 import { EventEmitter } from "node:events";
-import { isSessionTokenExpiredError, type SessionTokenExpiredError } from "@entra-sql/driver-kit";
+import {
+  type NodeCallback as Callback,
+  isSessionTokenExpiredError,
+  type SessionTokenExpiredError,
+} from "@entra-sql/driver-kit";
 import { describe, expect, it } from "vitest";
 import { POOL_LINK } from "./entra-connection-pool.js";
 import { createRequestClass } from "./entra-request.js";
-import type { Callback } from "./mssql-driver.js";
 import type { EntraMssqlEvent } from "./options.js";
 
 // The Request subclass against a fake of mssql's Request that plays scripted attempts: what the
@@ -56,14 +59,13 @@ function setUp(script: Step[], parent: "pool" | "transaction" | "foreign" = "poo
   if (parent === "pool") {
     // The pool's link, as far as the Request uses it: the fresh-connection demand and the event.
     owner[POOL_LINK] = {
-      requireFreshConnection: (requester: object) => fresh.push(requester),
-      lifecycle: {
-        statementRetried: (extra: object) =>
-          events.push({
-            type: "statement-retried",
-            reason: "session-token-expired",
-            ...extra,
-          } as EntraMssqlEvent),
+      retry: (requester: object, extra: object) => {
+        fresh.push(requester);
+        events.push({
+          type: "statement-retried",
+          reason: "session-token-expired",
+          ...extra,
+        } as EntraMssqlEvent);
       },
     };
   }

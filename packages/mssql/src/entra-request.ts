@@ -1,28 +1,21 @@
-import type { SessionTokenExpiredDuring } from "@entra-sql/driver-kit";
+import { isUnnamedRefusal, type NodeCallback, type SessionTokenExpiredDuring } from "@entra-sql/driver-kit";
 import { poolLinkOf } from "./entra-connection-pool.js";
-import type { Callback } from "./mssql-driver.js";
-import { holderOf, isRefusal, named } from "./refusals.js";
+import { holderOf, type Method, named, runStatement } from "./refusals.js";
 
-// The Request subclass: a statement refused with 37396 runs once more on a freshly logged-in connection
-// when its parent is the pool; held by a transaction or prepared statement, it becomes a
-// SessionTokenExpiredError. mssql's public methods call `_query`, `_batch`, `_execute`, `_bulk` with a
-// completion callback, which the retry wraps.
-// Streamed requests (`stream: true`, `toReadableStream()`, `pipe()`; mssql 11 and 12
-// lib/tedious/request.js) emit each server error as an 'error' event at once, and the completion callback
-// then gets no error. So `emit` holds back a 37396 'error' of a first attempt that streamed nothing yet
-// (the server refuses before running anything), and the callback retries instead of finishing: the caller
-// sees the retry's events and one 'done'. After results were streamed, a retry would deliver them twice:
-// the 'error' becomes a SessionTokenExpiredError ("stream").
-
-type Method = "query" | "batch" | "execute" | "bulk";
+// The Request subclass: mssql's public methods call `_query`, `_batch`, `_execute`, `_bulk` with a
+// completion callback, run with driver-kit's one retry after 37396 (refusals.ts). Streamed requests
+// (mssql 11 and 12 lib/tedious/request.js) emit each server error as an 'error' event at once, and the
+// callback then gets no error: so `emit` holds back a 37396 'error' of a first attempt that streamed
+// nothing yet, and the callback retries instead. After results, a retry would deliver them twice: the
+// 'error' is named ("stream").
 
 interface MssqlRequestInternals {
   parent: unknown;
   stream: unknown;
-  _query(command: unknown, callback: Callback): void;
-  _batch(batch: unknown, callback: Callback): void;
-  _execute(procedure: unknown, callback: Callback): void;
-  _bulk(table: unknown, options: unknown, callback: Callback): void;
+  _query(command: unknown, callback: NodeCallback): void;
+  _batch(batch: unknown, callback: NodeCallback): void;
+  _execute(procedure: unknown, callback: NodeCallback): void;
+  _bulk(table: unknown, options: unknown, callback: NodeCallback): void;
   emit(event: string | symbol, ...args: unknown[]): boolean;
 }
 export type MssqlRequestConstructor = new (...args: unknown[]) => MssqlRequestInternals;
@@ -47,19 +40,19 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
     /** Set while a statement method runs synchronously: mssql's `_batch` calls `_query`, wrapped once. */
     #entered = false;
 
-    override _query(command: unknown, callback: Callback): void {
+    override _query(command: unknown, callback: NodeCallback): void {
       this.#run("query", callback, (cb) => super._query(command, cb));
     }
 
-    override _batch(batch: unknown, callback: Callback): void {
+    override _batch(batch: unknown, callback: NodeCallback): void {
       this.#run("batch", callback, (cb) => super._batch(batch, cb));
     }
 
-    override _execute(procedure: unknown, callback: Callback): void {
+    override _execute(procedure: unknown, callback: NodeCallback): void {
       this.#run("execute", callback, (cb) => super._execute(procedure, cb));
     }
 
-    override _bulk(table: unknown, options: unknown, callback: Callback): void {
+    override _bulk(table: unknown, options: unknown, callback: NodeCallback): void {
       this.#run("bulk", callback, (cb) => super._bulk(table, options, cb));
     }
 
@@ -67,39 +60,34 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
       const attempt = this.#attempt;
       if (attempt?.namedAs === undefined || !this.stream) return super.emit(event, ...args);
       if (STREAMED_RESULTS.has(event)) attempt.delivered = true;
-      if (event !== "error" || !isRefusal(args[0])) return super.emit(event, ...args);
+      if (event !== "error" || !isUnnamedRefusal(args[0])) return super.emit(event, ...args);
       if (!attempt.retryable || attempt.delivered)
         return super.emit("error", named(args[0], attempt.namedAs));
       attempt.heldBack ??= args[0];
       return true;
     }
 
-    #run(method: Method, callback: Callback, call: (callback: Callback) => void): void {
+    #run(method: Method, callback: NodeCallback, call: (callback: NodeCallback) => void): void {
       if (this.#entered) {
         call(callback);
         return;
       }
-      const pool = poolLinkOf(this.parent);
-      const first: Attempt = {
-        retryable: pool !== undefined,
-        namedAs: pool ? "stream" : holderOf(this.parent),
-      };
-      this.#start(first, call, (error, ...rest) => {
-        if (pool === undefined || (first.heldBack === undefined && !isRefusal(error))) {
+      const onPool = poolLinkOf(this.parent) !== undefined;
+      const first: Attempt = { retryable: onPool, namedAs: onPool ? "stream" : holderOf(this.parent) };
+      const second: Attempt = { retryable: false, namedAs: "retry" };
+      runStatement(
+        this,
+        method,
+        (cb, attempt) => this.#start(attempt === 1 ? first : second, call, cb),
+        (error, ...rest) => {
           this.#attempt = undefined;
-          callback(pool || first.namedAs === undefined ? error : named(error, first.namedAs), ...rest);
-          return;
-        }
-        pool.requireFreshConnection(this, Date.now());
-        pool.lifecycle.statementRetried({ method });
-        this.#start({ retryable: false, namedAs: "retry" }, call, (secondError, ...secondRest) => {
-          this.#attempt = undefined;
-          callback(named(secondError, "retry"), ...secondRest);
-        });
-      });
+          callback(error, ...rest);
+        },
+        (error) => first.heldBack !== undefined || isUnnamedRefusal(error),
+      );
     }
 
-    #start(next: Attempt, call: (callback: Callback) => void, callback: Callback): void {
+    #start(next: Attempt, call: (callback: NodeCallback) => void, callback: NodeCallback): void {
       this.#attempt = next;
       this.#entered = true;
       try {

@@ -1,5 +1,6 @@
-import type { Callback } from "./mssql-driver.js";
-import { named, withOneRetry } from "./refusals.js";
+import { type NodeCallback, namingRefusals } from "@entra-sql/driver-kit";
+import { PACKAGE_NAME } from "./options.js";
+import { runStatement } from "./refusals.js";
 
 // The Transaction subclass (error 37396). A statement refused inside a transaction cannot run alone
 // elsewhere: its requests name the error. A refused BEGIN ran nothing and runs once more on a fresh
@@ -9,8 +10,8 @@ import { named, withOneRetry } from "./refusals.js";
 interface MssqlTransactionInternals {
   parent: unknown;
   overrides?: object;
-  _begin(isolationLevel: unknown, callback: Callback): void;
-  _commit(callback: Callback): void;
+  _begin(isolationLevel: unknown, callback: NodeCallback): void;
+  _commit(callback: NodeCallback): void;
 }
 type MssqlTransactionConstructor = new (...args: unknown[]) => MssqlTransactionInternals;
 
@@ -28,12 +29,12 @@ export function createTransactionClass(
       return new Request(this, { ...overrides });
     }
 
-    override _begin(isolationLevel: unknown, callback: Callback): void {
-      withOneRetry(this, "begin", (cb) => super._begin(isolationLevel, cb), callback);
+    override _begin(isolationLevel: unknown, callback: NodeCallback): void {
+      runStatement(this, "begin", (cb) => super._begin(isolationLevel, cb), callback);
     }
 
-    override _commit(callback: Callback): void {
-      super._commit((error, ...rest) => callback(named(error, "transaction"), ...rest));
+    override _commit(callback: NodeCallback): void {
+      super._commit(namingRefusals(callback, "transaction", PACKAGE_NAME));
     }
   }
   Object.defineProperty(EntraTransaction, "name", { value: "Transaction" });

@@ -1,19 +1,15 @@
 import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
-import { installedVersion, requireMethods } from "@entra-sql/driver-kit";
+import { installedVersion, requireMethods, type TediousConnectionLike } from "@entra-sql/driver-kit";
 import { PACKAGE_NAME } from "./options.js";
 
 // The slice of node-mssql 11 and 12 (tedious driver) this package touches, typed by shape so that our
 // published types need neither `mssql` nor `@types/mssql`. The underscore methods are mssql's internal
 // hooks (lib/tedious/connection-pool.js, lib/base/*.js): `classesOf` checks them when the module is given.
 
-export type Callback = (error?: unknown, ...rest: unknown[]) => void;
-
 /** A tedious Connection as mssql's pool holds it. */
-export interface TediousConnection {
-  readonly closed?: boolean;
-  close(): void;
-  on(event: "errorMessage", listener: (message: unknown) => void): unknown;
-}
+export type TediousConnection = TediousConnectionLike;
+
+export type AcquireCallback = (error: unknown, connection?: unknown, config?: unknown) => void;
 
 export interface MssqlPoolInternals {
   config: Record<string, unknown> & {
@@ -28,10 +24,7 @@ export interface MssqlPoolInternals {
   _poolValidate(connection: TediousConnection): boolean | Promise<boolean>;
   _poolDestroy(connection: TediousConnection): Promise<void>;
   release(connection: TediousConnection): unknown;
-  acquire(
-    requester: object,
-    callback?: (error: unknown, connection?: unknown, config?: unknown) => void,
-  ): unknown;
+  acquire(requester: object, callback?: AcquireCallback): unknown;
   close(...args: unknown[]): unknown;
   connect(): Promise<unknown>;
 }
@@ -54,12 +47,13 @@ const HOOKS: Record<keyof MssqlClasses, readonly string[]> = {
   PreparedStatement: ["_prepare", "_execute", "_unprepare"],
 };
 
+const SUPPORTED =
+  'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
+
 /** The module's classes, after checking it is node-mssql with the tedious driver and has every hook used. */
 export function classesOf(mssql: unknown): MssqlClasses {
-  const expected =
-    'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
   if ((typeof mssql !== "object" && typeof mssql !== "function") || mssql === null) {
-    throw invalidOptionFor(PACKAGE_NAME)("mssql", describeOptionValue(mssql), expected);
+    throw invalidOptionFor(PACKAGE_NAME)("mssql", describeOptionValue(mssql), SUPPORTED);
   }
   const version = installedVersion("mssql", import.meta.url);
   for (const [name, hooks] of Object.entries(HOOKS)) {
@@ -68,7 +62,7 @@ export function classesOf(mssql: unknown): MssqlClasses {
       packageName: PACKAGE_NAME,
       option: "mssql",
       driver: `${version} (its ${name}; the msnodesqlv8 driver has other hooks)`,
-      supported: expected,
+      supported: SUPPORTED,
     });
   }
   return mssql as unknown as MssqlClasses;

@@ -1,7 +1,6 @@
 import type { ConnectionEvent, ConnectionOptions, ResolvedConnectionOptions } from "@entra-sql/driver-kit";
 
-// Options and events of createEntraMssql: the options every @entra-sql adapter takes (documented,
-// defaulted and validated by @entra-sql/driver-kit, errors under this package's name).
+// Options and events of createEntraMssql: driver-kit's, documented, defaulted and validated there.
 
 export const PACKAGE_NAME = "@entra-sql/mssql";
 

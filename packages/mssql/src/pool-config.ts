@@ -1,11 +1,10 @@
 import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
-import { checkTarnPoolOptions, refuseAuthenticationSettings } from "@entra-sql/driver-kit";
+import { checkConnectionSettings, checkTarnPoolOptions } from "@entra-sql/driver-kit";
 import type { TediousConnection } from "./mssql-driver.js";
 import { PACKAGE_NAME } from "./options.js";
 
-// The parts of an mssql config checked when a pool is created (after mssql parsed a connection string,
-// if it was one): the server, no competing authentication, tarn's pool options (tarn itself would
-// refuse an unknown key only once the first connection has logged in), and `beforeConnect`.
+// The mssql config, checked when a pool is created (after mssql parsed a connection string, if it was
+// one). tarn itself would refuse an unknown pool key only once the first connection has logged in.
 
 export type PoolValidate = (connection: unknown) => boolean | Promise<boolean>;
 type BeforeConnect = (connection: TediousConnection) => void;
@@ -15,19 +14,15 @@ export function checkPoolConfig(config: Record<string, unknown>): {
   validate: PoolValidate | undefined;
   beforeConnect: BeforeConnect | undefined;
 } {
-  const invalid = invalidOptionFor(PACKAGE_NAME);
-  if (typeof config.server !== "string" || config.server.trim() === "") {
-    throw invalid(
-      "config.server",
-      describeOptionValue(config.server),
-      'the SQL server host, e.g. "myserver.database.windows.net"',
-    );
-  }
-  refuseAuthenticationSettings(config, "config", PACKAGE_NAME);
+  checkConnectionSettings(config, "config", PACKAGE_NAME);
   checkTarnPoolOptions(config.pool, "config.pool", PACKAGE_NAME);
   const beforeConnect = config.beforeConnect as BeforeConnect | undefined;
   if (beforeConnect !== undefined && typeof beforeConnect !== "function") {
-    throw invalid("config.beforeConnect", describeOptionValue(beforeConnect), "a function");
+    throw invalidOptionFor(PACKAGE_NAME)(
+      "config.beforeConnect",
+      describeOptionValue(beforeConnect),
+      "a function",
+    );
   }
   const pool = config.pool as Record<string, unknown> | undefined | null;
   const validate = pool?.validate as PoolValidate | undefined;

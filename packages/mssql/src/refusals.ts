@@ -1,12 +1,14 @@
-import { isUnnamedRefusal, nameRefusal, type SessionTokenExpiredDuring } from "@entra-sql/driver-kit";
+import {
+  type NodeCallback,
+  nameRefusal,
+  runWithOneRetry,
+  type SessionTokenExpiredDuring,
+} from "@entra-sql/driver-kit";
 import { poolLinkOf } from "./entra-connection-pool.js";
-import type { Callback } from "./mssql-driver.js";
-import { PACKAGE_NAME } from "./options.js";
+import { type EntraMssqlEvent, PACKAGE_NAME } from "./options.js";
 
 // Error 37396 as the Request, Transaction and PreparedStatement subclasses see it. The pool's lifecycle
 // has already retired the connection (from tedious' `errorMessage`); these decide what the caller gets.
-
-export const isRefusal = isUnnamedRefusal;
 
 export const named = (error: unknown, during: SessionTokenExpiredDuring): unknown =>
   nameRefusal(error, during, PACKAGE_NAME);
@@ -18,26 +20,21 @@ export function holderOf(parent: unknown): "transaction" | "prepared-statement" 
   return typeof methods.commit === "function" ? "transaction" : undefined;
 }
 
+export type Method = Extract<EntraMssqlEvent, { type: "statement-retried" }>["method"];
+
 /**
- * Runs `call` (a BEGIN or a prepare: nothing ran, nothing is held when it is refused) and, when the pool
- * refused it with 37396, once more on a connection that logged in after the refusal; a second refusal is
- * named "retry". Other outcomes go to `done` through `notRetried`.
+ * Runs a statement of `requester` with driver-kit's one retry: on this module's pool a refused one runs
+ * once more on a fresh connection; held by a transaction or prepared statement, it is named for that.
  */
-export function withOneRetry(
+export function runStatement(
   requester: { parent: unknown },
-  method: "begin" | "prepare",
-  call: (callback: Callback) => void,
-  done: Callback,
-  notRetried: (error: unknown) => unknown = (error) => error,
+  method: Method,
+  run: (callback: NodeCallback, attempt: 1 | 2) => void,
+  done: NodeCallback,
+  refused?: (error: unknown) => boolean,
 ): void {
-  call((error, ...rest) => {
-    const pool = poolLinkOf(requester.parent);
-    if (!isRefusal(error) || pool === undefined) {
-      done(notRetried(error), ...rest);
-      return;
-    }
-    pool.requireFreshConnection(requester, Date.now());
-    pool.lifecycle.statementRetried({ method });
-    call((second, ...more) => done(named(second, "retry"), ...more));
-  });
+  const { parent } = requester;
+  const fresh = poolLinkOf(parent);
+  const settings = { fresh, requester, extra: { method }, holder: holderOf(parent), refused };
+  runWithOneRetry({ ...settings, packageName: PACKAGE_NAME }, run, done);
 }
