@@ -145,9 +145,11 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
       expect(requests).toBeLessThanOrEqual(tokensUsed() + 1);
       expect(logins.length).toBeGreaterThan(requests);
 
-      // No statement started on a connection older than the max age (50 ms for timer granularity).
+      // No statement started on a connection much older than the max age: the age is checked when the
+      // connection is handed out, and on a loaded machine the statement may start a few hundred ms later.
+      // Without the cap, connections would reach several times MAX_AGE_MS in this run.
       expect(ages.starts.length).toBeGreaterThan(30);
-      expect(Math.max(...ages.starts.map((s) => s.ageInMs))).toBeLessThanOrEqual(MAX_AGE_MS + 50);
+      expect(Math.max(...ages.starts.map((s) => s.ageInMs))).toBeLessThanOrEqual(MAX_AGE_MS + 500);
       const retired = ofType(events, "connection-retired");
       expect(retired.some((e) => e.reason === "max-age")).toBe(true);
       // At most the pool's size of sessions stays open: retired connections are closed, and quietly
@@ -197,7 +199,7 @@ describe.each(KNEX_VERSIONS)("Knex $version, max age", (v) => {
       for (let i = 0; i < 3; i++) expect(await db.raw("select 3 as three")).toEqual([{ three: 3 }]);
       const later = ages.starts.slice(afterCommit);
       expect(later.some((s) => s.uid === uid)).toBe(false);
-      expect(Math.max(...later.map((s) => s.ageInMs))).toBeLessThanOrEqual(maxAgeInMs + 50);
+      expect(Math.max(...later.map((s) => s.ageInMs))).toBeLessThanOrEqual(maxAgeInMs + 500);
       // As it came back, on every Knex version (the cap is this package's).
       expect(ofType(events, "connection-retired")[0]).toMatchObject({ reason: "max-age", at: "release" });
     } finally {
