@@ -2,28 +2,16 @@ import type { ConnectionLifecycle, RetryPool } from "@entra-sql/driver-kit";
 import type { KnexTransaction, TediousConnection } from "./knex-internals.js";
 import { beginRefusalOf } from "./session-token-expiry.js";
 
-// A BEGIN TRANSACTION refused with 37396: the transaction runs once more.
+// A BEGIN TRANSACTION refused with 37396 runs the whole Knex transaction once more, on a fresh connection.
+// Knex's Transaction (lib/execution/transaction.js, 3.1 to 3.3) starts a microtask after its constructor
+// with `this.acquireConnection(config, cb)`: acquire a connection (or take `config.connection`), run
+// `cb(connection)` (BEGIN, the handler, COMMIT or ROLLBACK), release it; the transaction settles as that
+// call does. So that method is wrapped: when it rejects with the very error our beginTransaction wrapper
+// gave for its connection (the handler was never called), `again(fresh)` runs a second, complete Knex
+// transaction with the same handler, and the first settles as it does. Knex's own Transaction is not
+// re-entered (its `_onAcquire` state would not survive a second BEGIN). A second refusal is named "retry";
+// the second Transaction's events ('query', ...) reach the Knex instance only.
 
-/**
- * A refused BEGIN TRANSACTION runs the transaction once more, on a fresh connection, the way Knex runs a
- * transaction given its connection. Knex's Transaction (lib/execution/transaction.js, 3.1 to 3.3)
- * starts in its constructor with `_previousSibling.then(() => this._evaluateContainer(config,
- * container))` (`Promise.resolve()` for a top-level one, so a later microtask), and `_evaluateContainer`
- * calls `this.acquireConnection(config, cb)`: acquire a connection (or take `config.connection`), run `cb(connection)` (make the transaction client,
- * BEGIN, then the handler, then COMMIT or ROLLBACK; it settles as the transaction does), release it. The
- * transaction's promise is the result of that call.
- *
- * So `acquireConnection` of the just-made top-level Transaction is wrapped (before that microtask runs).
- * When its run rejects with the very error our beginTransaction wrapper gave Knex for the connection it
- * ran on (so: the BEGIN was refused, the handler never called), and the transaction was not given a
- * connection by the caller, the refused connection has already been released (retired, closed), and
- * `client.transaction(container, { ...config, connection: fresh })` runs a second, complete Knex
- * transaction with the same handler on a connection that logged in after the refusal. The first
- * Transaction settles as that one does. The handler is never called twice: it is called only once a
- * BEGIN succeeded. Knex's own Transaction object is not re-entered (its `_onAcquire` resolver state would
- * not survive a second BEGIN). A refusal of the second BEGIN is a SessionTokenExpiredError (`"retry"`).
- * Events the second Transaction emits ('query', ...) reach the Knex instance, not the first Transaction.
- */
 export function retryRefusedBegin(
   trx: KnexTransaction,
   again: (connection: TediousConnection) => PromiseLike<unknown>,
@@ -48,9 +36,9 @@ export function retryRefusedBegin(
         return run(connection);
       });
     } catch (error) {
-      const refusedBegin =
-        used !== undefined && config?.connection === undefined && beginRefusalOf(used) === error;
-      if (!refusedBegin || used === undefined) throw error;
+      // A transaction given its connection keeps it; the refused connection is already released.
+      if (used === undefined || config?.connection !== undefined || beginRefusalOf(used) !== error)
+        throw error;
       const since = Date.now();
       lifecycle.statementRetried();
       const fresh = await lifecycle.acquireBornAfter(since, pool);

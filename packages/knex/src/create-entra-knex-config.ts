@@ -1,14 +1,13 @@
-import { resolveScope, type TokenSource } from "@entra-sql/core";
+import type { TokenSource } from "@entra-sql/core";
 import { invalidOptionFor } from "@entra-sql/core/internal";
-import { resolveConnectionOptions } from "@entra-sql/driver-kit";
+import { requireKnownScope, resolveConnectionOptions } from "@entra-sql/driver-kit";
 import type { Knex } from "knex";
 import { createEntraClientClass } from "./entra-mssql-client.js";
 import { checkKnexConfig } from "./knex-config.js";
 import { type KnexModule, mssqlDialectOf } from "./knex-dialect.js";
 import { type EntraKnexEvent, type EntraKnexOptions, PACKAGE_NAME } from "./options.js";
 
-// The one entry point: the user's Knex config in, the same config out with `client` set to a subclass
-// of their Knex's mssql client (entra-mssql-client.ts).
+// The one entry point: the user's Knex config in, the same out with `client` our subclass of their Knex's.
 
 /** The user's Knex config: anything Knex takes for client "mssql" (the client itself is supplied). */
 export type EntraKnexUserConfig = Omit<Knex.Config, "client"> & { client?: "mssql" };
@@ -26,9 +25,9 @@ export type EntraKnexConfig<C extends EntraKnexUserConfig> = Omit<C, "client"> &
 /**
  * The Knex config for Azure SQL / SQL Server with Microsoft Entra ID tokens: every new physical
  * connection logs in with a token from an `@entra-sql/core` token source, and a pooled connection is
- * retired once it is older than `maxAgeInMs` or its login token is within `tokenExpiryMarginInMs` of
- * expiry, whichever comes first (never while in use; idle ones are closed when they pass it). Pass your own `knex` module (3.1 to 3.3); every
- * other setting of `config` passes through unchanged. Options and config are validated here.
+ * retired once it is older than `maxAgeInMs` or its token is within `tokenExpiryMarginInMs` of expiry
+ * (never while in use; idle ones are closed when they pass it). Pass your own `knex` module (3.1 to
+ * 3.3); every other setting of `config` passes through unchanged. Options and config are validated here.
  * Use the returned config for ONE Knex instance; to share tokens between instances, pass a `tokenSource`.
  * @example
  * import knex from "knex";
@@ -43,8 +42,7 @@ export function createEntraKnexConfig<C extends EntraKnexUserConfig>(
   options?: EntraKnexOptions,
 ): EntraKnexConfig<C> {
   const dialect = mssqlDialectOf(knex);
-  checkKnexConfig(config);
-  const { connection } = config as { connection: unknown };
+  const server = checkKnexConfig(config);
   const given = options as { tokenMode?: unknown } | undefined;
   if (given?.tokenMode === "token-credential" && !dialect.passesCredential) {
     throw invalidOptionFor(PACKAGE_NAME)(
@@ -56,11 +54,7 @@ export function createEntraKnexConfig<C extends EntraKnexUserConfig>(
   // Resolved last: it may create the token source, which an invalid config must not leave behind.
   const resolved = resolveConnectionOptions<EntraKnexEvent>(options, PACKAGE_NAME);
   try {
-    if (resolved.tokenMode === "inline" && typeof connection === "object" && connection !== null) {
-      // A host with no known cloud suffix needs `scope`: say so now, not at the first login.
-      const settings = connection as { server?: string; host?: string };
-      resolveScope({ server: settings.server ?? settings.host ?? "", scope: resolved.scope });
-    }
+    if (server !== undefined) requireKnownScope(resolved, server);
   } catch (error) {
     if (resolved.ownsTokenSource) resolved.tokenSource.close();
     throw error;

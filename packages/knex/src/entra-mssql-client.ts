@@ -1,11 +1,11 @@
 import {
   ConnectionLifecycle,
-  isAccessTokenExpiredOnSession,
-  type LoginAttempt,
+  maxTriesFor,
+  PendingLogin,
+  queryWithOneRetry,
   type RetryPool,
   type StreamSink,
   streamWithOneRetry,
-  watchTediousConnection,
 } from "@entra-sql/driver-kit";
 import { retryRefusedBegin } from "./begin-retry.js";
 import { checkConnection } from "./knex-config.js";
@@ -21,19 +21,11 @@ import type { ResolvedOptions } from "./options.js";
 import { enqueue, runNext } from "./request-queue.js";
 import { nameTransactionRefusals } from "./session-token-expiry.js";
 
-// A subclass of the app's own Knex mssql client, handed to Knex as `client` (Knex accepts a Client
-// class there). Knex's dialect hooks, wired to the connection lifecycle (@entra-sql/driver-kit):
-// - `acquireRawConnection()`: the pool's `create`. The lifecycle's login; each attempt is Knex's own,
-//   with this login's authentication in the connection settings Knex maps to tedious' (`type`, `token`,
-//   and on Knex >= 3.3 `credential`) only while Knex builds that one connection;
-// - `_driver()`: tedious, with a Connection subclass that wires each new connection to the lifecycle
-//   before its login runs (server messages, rollback guard, hidden token);
-// - `validateConnection` (on every acquire), `releaseConnection`, `destroyRawConnection`: the lifecycle;
-// - `_query`, `_stream`, `transaction`: 37396 (statement-retry.ts, stream-retry.ts, begin-retry.ts);
-// - `_enqueueRequest` / `_chomp`: one request queue per connection (request-queue.ts);
-// - `destroy()`: closes the token source when this package created it.
-// No `#private` members: Knex runs transactions on `Object.create(Client.prototype)`, an object that never
-// ran our constructor; state lives in this closure.
+// A subclass of the app's own Knex mssql client (Knex accepts a Client class as `client`): its dialect
+// hooks wired to the driver-kit lifecycle. `acquireRawConnection()` is the pool's `create`: Knex builds
+// the tedious Connection synchronously (tedious from `_driver()`) from `connectionSettings`, which it maps
+// to tedious' (`type`, `token`, on Knex >= 3.3 `credential`). No `#private` members: Knex runs
+// transactions on `Object.create(Client.prototype)`, an object that never ran our constructor.
 
 export function createEntraClientClass(
   dialect: MssqlDialect,
@@ -43,25 +35,11 @@ export function createEntraClientClass(
     options: options as never,
     closeConnection: closeRetired,
   });
-  /** The login whose Connection Knex is creating right now (it does so synchronously). */
-  let pending: ((message: unknown) => void) | undefined;
-  const drivers = new WeakMap<TediousModule, TediousModule>();
+  const logins = new PendingLogin(lifecycle);
 
   class EntraMssqlClient extends dialect.Client {
     override _driver(): TediousModule {
-      const tedious = super._driver();
-      let watched = drivers.get(tedious);
-      if (watched === undefined) {
-        class Connection extends tedious.Connection {
-          constructor(config: never) {
-            super(config);
-            if (pending !== undefined) watchTediousConnection(lifecycle, this, pending);
-          }
-        }
-        watched = Object.create(tedious, { Connection: { value: Connection } }) as TediousModule;
-        drivers.set(tedious, watched);
-      }
-      return watched;
+      return logins.watchingDriver(super._driver());
     }
 
     override async acquireRawConnection(): Promise<TediousConnection> {
@@ -69,23 +47,17 @@ export function createEntraClientClass(
       const settings = this.connectionSettings;
       const server = checkConnection(settings, "connection");
       const database = typeof settings.database === "string" ? settings.database : undefined;
-      const attempt: LoginAttempt<TediousConnection> = async (authentication, onServerMessage) => {
-        // Knex reads the settings synchronously to build this one Connection; the token is never left in
-        // `connectionSettings` for anyone to print.
+      const connection = await logins.login({ server, database }, (authentication) => {
+        // Knex reads the settings synchronously; the token is never left there for anyone to print.
         this.connectionSettings = { ...settings, ...authentication };
-        pending = onServerMessage;
-        let created: Promise<TediousConnection>;
         try {
-          created = super.acquireRawConnection();
+          return super.acquireRawConnection();
         } finally {
           this.connectionSettings = settings;
-          pending = undefined;
         }
-        const connection = await created;
-        nameTransactionRefusals(connection, lifecycle);
-        return connection;
-      };
-      return await lifecycle.login({ server, database }, attempt);
+      });
+      nameTransactionRefusals(connection, lifecycle);
+      return connection;
     }
 
     override validateConnection(connection: TediousConnection): boolean {
@@ -104,19 +76,13 @@ export function createEntraClientClass(
       return super.destroyRawConnection(connection);
     }
 
-    override async _query(connection: TediousConnection, query: object): Promise<unknown> {
-      try {
-        return await super._query(connection, query);
-      } catch (error) {
-        if (!isAccessTokenExpiredOnSession(error)) throw error;
-        lifecycle.onServerMessage(connection, error);
-        if (this.transacting === true || connection.inTransaction === true) {
-          throw lifecycle.sessionTokenExpired("transaction", error);
-        }
-        return lifecycle.retryOnFreshConnection(connection, retryPool(this), (fresh) =>
-          super._query(fresh, query),
-        );
-      }
+    override _query(connection: TediousConnection, query: object): Promise<unknown> {
+      return queryWithOneRetry(lifecycle, {
+        connection,
+        run: (target) => super._query(target, query),
+        inTransaction: () => this.transacting === true || connection.inTransaction === true,
+        pool: retryPool(this),
+      });
     }
 
     override _stream(
@@ -141,8 +107,8 @@ export function createEntraClientClass(
     ): KnexTransaction {
       const trx = super.transaction(container, config, outerTx);
       // Nested transactions are savepoints (no BEGIN); a transaction given its connection keeps it.
-      if (outerTx !== undefined && outerTx !== null) return trx;
-      if (this.transacting === true || config?.connection !== undefined) return trx;
+      const nested = (outerTx !== undefined && outerTx !== null) || this.transacting === true;
+      if (nested || config?.connection !== undefined) return trx;
       const again = (fresh: TediousConnection) =>
         super.transaction(container, { ...config, connection: fresh }, outerTx) as PromiseLike<unknown>;
       retryRefusedBegin(trx, again, lifecycle, retryPool(this));
@@ -176,14 +142,14 @@ function retryPool(client: MssqlClientInternals): RetryPool<TediousConnection> {
   return {
     acquire: () => client.acquireConnection(),
     release: (connection) => client.releaseConnection(connection),
-    maxTries: (typeof client.pool?.max === "number" ? client.pool.max : 10) + 1,
+    maxTries: maxTriesFor(client.pool?.max),
   };
 }
 
 /**
- * Closes a retired connection in the pool. Knex's 'end' handler then marks it `__knex__disposed`, and
- * the pool's validate would warn "Connection Error: Connection to server was terminated." when it meets
- * it; this end was ours, so the mark is taken off again (validation refuses it anyway: it is closed).
+ * Closes a retired connection. Knex's 'end' handler marks it `__knex__disposed`, and the pool's validate
+ * would then warn "Connection Error: Connection to server was terminated."; this end was ours, so the
+ * mark is taken off again (validation refuses it anyway: it is closed).
  */
 function closeRetired(connection: TediousConnection): void {
   if (connection.closed === true) return;

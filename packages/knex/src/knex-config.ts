@@ -1,5 +1,5 @@
 import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
-import { refuseAuthenticationSettings } from "@entra-sql/driver-kit";
+import { checkConnectionSettings } from "@entra-sql/driver-kit";
 import { PACKAGE_NAME } from "./options.js";
 
 const invalidOption = invalidOptionFor(PACKAGE_NAME);
@@ -13,8 +13,11 @@ const LIFETIME_POOL_KEYS = {
   maxConnectionLifetimeJitterMillis: "maxAgeJitterRatio",
 } as const;
 
-/** Checks the top level of the user's config; the static `connection` via {@link checkConnection}. */
-export function checkKnexConfig(config: unknown): void {
+/**
+ * Checks the top level of the user's config; the static `connection` via {@link checkConnection}. Gives
+ * its server (`undefined` for a connection provider function, checked at each login).
+ */
+export function checkKnexConfig(config: unknown): string | undefined {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw invalidOption(
       "config",
@@ -51,7 +54,10 @@ export function checkKnexConfig(config: unknown): void {
       "an object ({ server, database, options }) or a function returning one",
     );
   }
-  if (typeof given.connection !== "function") checkConnection(given.connection, "config.connection");
+  const server =
+    typeof given.connection === "function"
+      ? undefined
+      : checkConnection(given.connection, "config.connection");
   const pool = given.pool;
   if (pool !== undefined && (typeof pool !== "object" || pool === null || Array.isArray(pool))) {
     throw invalidOption("config.pool", describeOptionValue(pool), "an object of Knex pool options");
@@ -65,6 +71,7 @@ export function checkKnexConfig(config: unknown): void {
       );
     }
   }
+  return server;
 }
 
 /**
@@ -75,15 +82,8 @@ export function checkConnection(connection: unknown, path: string): string {
   if (typeof connection !== "object" || connection === null || Array.isArray(connection)) {
     throw invalidOption(path, describeOptionValue(connection), "an object of Knex mssql connection settings");
   }
-  const settings = connection as Record<string, unknown>;
-  refuseAuthenticationSettings(settings, path, PACKAGE_NAME);
-  const server = settings.server ?? settings.host;
-  if (typeof server !== "string" || server.trim() === "") {
-    throw invalidOption(
-      `${path}.server`,
-      describeOptionValue(server),
-      'the server host name, e.g. "myserver.database.windows.net"',
-    );
-  }
-  return server;
+  return checkConnectionSettings(connection as Record<string, unknown>, path, PACKAGE_NAME, [
+    "server",
+    "host",
+  ]);
 }

@@ -3,10 +3,9 @@ import { installedVersion, requireMethods } from "@entra-sql/driver-kit";
 import type { MssqlClientConstructor } from "./knex-internals.js";
 import { PACKAGE_NAME } from "./options.js";
 
-// The Knex mssql dialect class of the Knex module the caller passes in (so each app's own Knex, 3.1
-// to 3.3, is the one extended), checked for every method this package overrides or calls, and whether
-// it passes a TokenCredential to tedious: detected by behaviour (calling the dialect's own pure config
-// builder), not by version string.
+// The mssql dialect class of the caller's own Knex (3.1 to 3.3), checked for every method this package
+// overrides or calls, and whether it passes a TokenCredential to tedious: detected by behaviour (calling
+// the dialect's own pure config builder), not by version string.
 
 /** The `knex` function (default export of "knex"), any 3.x version. */
 export type KnexModule = (config: never) => object;
@@ -21,21 +20,12 @@ export interface MssqlDialect {
   passesCredential: boolean;
 }
 
-const REQUIRED_METHODS = [
-  "acquireRawConnection",
-  "_generateConnection",
-  "validateConnection",
-  "releaseConnection",
-  "destroyRawConnection",
-  "_query",
-  "_stream",
-  "transaction",
-  "_enqueueRequest",
-  "_chomp",
-  "_driver",
-  "acquireConnection",
-  "destroy",
-] as const;
+/** The Client methods this package overrides or calls (knex-internals.ts), by what they serve. */
+const REQUIRED_METHODS = Object.values({
+  connections: ["acquireRawConnection", "_generateConnection", "_driver", "validateConnection"],
+  pool: ["acquireConnection", "releaseConnection", "destroyRawConnection", "destroy"],
+  statements: ["_query", "_stream", "transaction", "_enqueueRequest", "_chomp"],
+}).flat();
 
 export function mssqlDialectOf(knex: unknown): MssqlDialect {
   if (typeof knex !== "function") {
@@ -49,9 +39,8 @@ export function mssqlDialectOf(knex: unknown): MssqlDialect {
   // the dialect class ("client can be a Client subclass": lib/knex-builder/internal/config-resolver.js).
   const probe = (knex as (config: object) => { client?: unknown })({ client: "mssql" });
   const Client = (probe.client as { constructor?: unknown } | undefined)?.constructor;
-  const proto = (typeof Client === "function" ? Client.prototype : undefined) as
-    | Record<string, unknown>
-    | undefined;
+  const proto: Record<string, unknown> | undefined =
+    typeof Client === "function" ? Client.prototype : undefined;
   requireMethods(proto, REQUIRED_METHODS, {
     packageName: PACKAGE_NAME,
     option: "knex",

@@ -1,31 +1,23 @@
+import type { NodeCallback, StreamSink, TediousConnectionLike } from "@entra-sql/driver-kit";
+
 // The parts of Knex's mssql client (lib/client.js, lib/dialects/mssql/index.js, identical in what we
 // use across 3.1, 3.2 and 3.3) and of a tedious Connection that this package relies on. These are
 // Knex's dialect methods, not its documented API: knex-dialect.ts checks they exist when the module is
 // handed in, and the integration tests run against real Knex 3.1, 3.2 and 3.3.
 
-import type { StreamSink } from "@entra-sql/driver-kit";
-
 /** A tedious Connection as Knex's mssql client creates it, with the fields Knex adds. */
-export interface TediousConnection {
-  /** Set by Knex (acquireRawConnection) after login; cleared on 'error' and 'end'. */
-  connected?: boolean;
-  /** tedious: true once the connection ended. */
-  closed?: boolean;
+export interface TediousConnection extends TediousConnectionLike {
   /** tedious: a transaction is open on the session (from the server's ENVCHANGE). */
   inTransaction?: boolean;
-  config?: { authentication?: { options?: Record<string, unknown> } };
   state?: { name?: string };
   /** Knex (lib/execution/transaction.js acquireConnection): the id of the transaction holding it. */
   __knexTxId?: unknown;
   /** Knex: why the connection is unusable ('error' / 'end' handlers in acquireRawConnection). */
   __knex__disposed?: unknown;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  rollbackTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
-  close(): void;
   execSql(request: unknown): void;
-  beginTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
-  commitTransaction(callback: (error?: unknown) => void, ...rest: unknown[]): unknown;
+  beginTransaction(callback: NodeCallback, ...rest: unknown[]): unknown;
+  commitTransaction(callback: NodeCallback, ...rest: unknown[]): unknown;
 }
 
 /** Knex's Transaction (lib/execution/transaction.js): the method wrapped to run a refused BEGIN again. */
@@ -44,6 +36,7 @@ export interface MssqlClientInternals {
   transacting?: boolean;
   /** tarn's pool (absent before initialisation and after destroy). */
   pool?: { max?: number };
+  /** Builds the tedious Connection synchronously from `connectionSettings`, then waits for its login. */
   acquireRawConnection(): Promise<TediousConnection>;
   /** The tedious module; `acquireRawConnection` calls it synchronously for `Connection`. */
   _driver(): TediousModule;

@@ -1,8 +1,6 @@
 import type { ConnectionEvent, ConnectionOptions, ResolvedConnectionOptions } from "@entra-sql/driver-kit";
 
-// Options and events of createEntraKnexConfig: the options every @entra-sql adapter takes (documented,
-// defaulted and validated by @entra-sql/driver-kit, errors under this package's name). A token source
-// this package creates is closed in `knex.destroy()`.
+// Options and events of createEntraKnexConfig: driver-kit's, documented, defaulted and validated there.
 
 export const PACKAGE_NAME = "@entra-sql/knex";
 

@@ -10,12 +10,9 @@ import type { TediousConnection } from "./knex-internals.js";
 const queues = new WeakMap<TediousConnection, unknown[]>();
 
 export function enqueue(request: unknown, connection: TediousConnection): void {
-  let queue = queues.get(connection);
-  if (queue === undefined) {
-    queue = [];
-    queues.set(connection, queue);
-  }
+  const queue = queues.get(connection) ?? [];
   queue.push(request);
+  queues.set(connection, queue);
 }
 
 /** Runs the connection's next request when tedious is ready for one (state LoggedIn, as Knex checks). */
