@@ -7,6 +7,7 @@ import {
   type MssqlModule,
 } from "@entra-sql/mssql";
 import { describeValue, invalidOption } from "./invalid-option.js";
+import { insideTokenSource, refuseMisplacedKeys } from "./misplaced-keys.js";
 import {
   ENTRA_KEYS,
   type EntraTypeOrmKey,
@@ -65,6 +66,7 @@ export function entraDataSourceOptions<T extends TypeOrmPassThrough & EntraTypeO
     );
   }
   refuseManagedKeys(record, "");
+  refuseMisplacedKeys(record);
   const replication = record.replication as { master?: unknown; slaves?: unknown } | undefined;
   if (replication !== undefined && replication !== null) {
     if (typeof replication.master === "object" && replication.master !== null) {
@@ -86,7 +88,7 @@ export function entraDataSourceOptions<T extends TypeOrmPassThrough & EntraTypeO
     else typeorm[key] = value;
   }
 
-  const driver = createDriver(entra);
+  const driver = createDriver(entra, record);
   return { ...typeorm, type: "mssql", driver } as unknown as EntraDataSourceOptions<T>;
 }
 
@@ -99,8 +101,11 @@ function refuseManagedKeys(options: Record<string, unknown>, prefix: string): vo
   }
 }
 
-function createDriver(entra: Partial<Record<EntraTypeOrmKey, unknown>>): EntraDriver {
-  const { mssql: given, credential, tokenSource, ...rest } = entra;
+function createDriver(
+  entra: Partial<Record<EntraTypeOrmKey, unknown>>,
+  options: Record<string, unknown>,
+): EntraDriver {
+  const { mssql: given, credential, identityOptions, tokenSource, ...rest } = entra;
   if (credential !== undefined && tokenSource !== undefined) {
     throw invalidOption(
       "credential",
@@ -108,6 +113,16 @@ function createDriver(entra: Partial<Record<EntraTypeOrmKey, unknown>>): EntraDr
       "either `credential` or `tokenSource`, not both (put the credential inside tokenSource: { credential })",
     );
   }
+  if (identityOptions !== undefined && tokenSource !== undefined) {
+    throw invalidOption(
+      "identityOptions",
+      describeValue(identityOptions),
+      `it inside the token source: ${insideTokenSource("identityOptions", options)} (at the top level it is ` +
+        "a shortcut for tokenSource: { credential, identityOptions }, so only without tokenSource)",
+    );
+  }
+  // The shortcuts become token source options, which @entra-sql/mssql turns into a token source.
+  const shortcut = credential !== undefined || identityOptions !== undefined;
   const mssql = given === undefined ? loadMssql() : given;
   if (
     typeof mssql !== "object" ||
@@ -116,20 +131,20 @@ function createDriver(entra: Partial<Record<EntraTypeOrmKey, unknown>>): EntraDr
   ) {
     throw invalidOption("mssql", describeValue(mssql), 'the mssql module (import mssql from "mssql")');
   }
+  const shortcutOptions = {
+    ...(credential !== undefined ? { credential } : {}),
+    ...(identityOptions !== undefined ? { identityOptions } : {}),
+  } as TokenSourceOptions;
   const mssqlOptions = {
     ...rest,
-    ...(credential !== undefined
-      ? { tokenSource: { credential } as TokenSourceOptions }
-      : tokenSource !== undefined
-        ? { tokenSource }
-        : {}),
+    ...(shortcut ? { tokenSource: shortcutOptions } : tokenSource !== undefined ? { tokenSource } : {}),
   } as EntraMssqlOptions;
   try {
     return createEntraMssql(mssql as MssqlModule, mssqlOptions);
   } catch (error) {
     // Same option names here as in @entra-sql/mssql; say which package the user called.
     if (isInvalidOptionError(error)) {
-      const option = credential !== undefined ? error.option.replace(/^tokenSource\./, "") : error.option;
+      const option = shortcut ? error.option.replace(/^tokenSource\./, "") : error.option;
       throw invalidOption(option, error.value, error.expected, error);
     }
     throw error;

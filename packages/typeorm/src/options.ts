@@ -1,4 +1,4 @@
-import type { CredentialShortcutOption } from "@entra-sql/core";
+import type { CredentialPreset, TokenSourceOptions } from "@entra-sql/core";
 import type { EntraMssqlOptions, MssqlModule } from "@entra-sql/mssql";
 import type { DataSourceOptions } from "typeorm";
 
@@ -14,12 +14,13 @@ export type ManagedTypeOrmKey = "type" | "driver" | "authentication" | "username
 export type TypeOrmPassThrough = Partial<Omit<SqlServerDataSourceOptions, ManagedTypeOrmKey>>;
 
 /**
- * This package's options: @entra-sql/mssql's (core's shared adapter options: `tokenSource`, `tokenMode`,
- * `scope`, `maxAgeInMs`, `maxAgeJitterRatio`, `tokenExpiryMarginInMs`, `onEvent`), the `credential`
- * shortcut (not together with `tokenSource`), and the `mssql` module. A token source this package
- * creates is closed with `options.driver.tokenSource.close()`.
+ * This package's options: @entra-sql/mssql's (the shared adapter options: `credential` and
+ * `identityOptions`, shortcuts for `tokenSource: { credential, identityOptions }` and not together with
+ * `tokenSource`; `tokenSource`, `tokenMode`, `scope`, `maxAgeInMs`, `maxAgeJitterRatio`,
+ * `tokenExpiryMarginInMs`, `onEvent`), and the `mssql` module. A token source this package creates is
+ * closed with `options.driver.tokenSource.close()`.
  */
-export interface EntraTypeOrmOptions extends CredentialShortcutOption, EntraMssqlOptions {
+export interface EntraTypeOrmOptions extends EntraMssqlOptions {
   /**
    * The `mssql` module to wrap (`import mssql from "mssql"`). Default: the `mssql` this package
    * resolves (the peer dependency installed next to it). Pass it when your app bundles or pins its own.
@@ -33,12 +34,50 @@ export const ENTRA_KEYS: Record<EntraTypeOrmKey, true> = {
   mssql: true,
   tokenSource: true,
   credential: true,
+  identityOptions: true,
   tokenMode: true,
   scope: true,
   maxAgeInMs: true,
   maxAgeJitterRatio: true,
   tokenExpiryMarginInMs: true,
   onEvent: true,
+};
+
+/** The shortcuts that become token source options: `tokenSource: { credential, identityOptions }`. */
+export const SHORTCUT_KEYS = ["credential", "identityOptions"] as const satisfies readonly EntraTypeOrmKey[];
+
+/**
+ * Token source options that are not this package's own: at the top level they are misplaced, since
+ * they belong inside `tokenSource: { ... }`. (A record over core's options, so that a new one fails to
+ * compile until it is sorted here.) `logger` at the top level is TypeORM's own option, and passes.
+ */
+export const TOKEN_SOURCE_ONLY_KEYS: Record<Exclude<keyof TokenSourceOptions, EntraTypeOrmKey>, true> = {
+  allowedScopes: true,
+  refreshWindowInMs: true,
+  minimumValidityInMs: true,
+  retryInitialDelayInMs: true,
+  retryMaxDelayInMs: true,
+  logger: true,
+};
+
+type KeysOfUnion<T> = T extends unknown ? keyof T : never;
+
+/**
+ * Fields of the credential presets (`{ type: "service-principal", tenantId, ... }`), misplaced at the top
+ * level, each with a preset that takes it (for the fix in the error).
+ */
+export const CREDENTIAL_PRESET_FIELDS: Record<
+  Exclude<KeysOfUnion<CredentialPreset>, "type">,
+  CredentialPreset["type"]
+> = {
+  tenantId: "service-principal",
+  clientId: "service-principal",
+  clientSecret: "service-principal",
+  certificatePath: "service-principal",
+  certificatePem: "service-principal",
+  managedIdentityClientId: "default",
+  resourceId: "managed-identity",
+  tokenFilePath: "workload-identity",
 };
 
 /** Keys refused at the top level and in `replication.master` / `replication.slaves[i]`, with the fix. */
