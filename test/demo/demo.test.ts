@@ -6,8 +6,9 @@ import { type StandIns, startStandIns } from "../support/stand-ins.js";
 // The README's first command runs this demo (TypeORM and Knex side by side against one pair of
 // stand-ins); here it runs time-compressed (12 s of load) and must hold every invariant it checks, for
 // both apps: no failed query, no expired token presented, no statement on a session past its token or
-// on a connection past max age, at least one token rotation. Needs `pnpm build` first (the examples'
-// compiled entities, migrations and seeds).
+// on a connection past max age, at least one token rotation, and one 37396 per app (the server refused
+// a statement after it stopped accepting a session's token) that the app recovered from by running the
+// statement again. Needs `pnpm build` first (the examples' compiled entities, migrations and seeds).
 
 const demo = fileURLToPath(new URL("./run-demo.ts", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -31,7 +32,7 @@ function row(stdout: string, label: string): string[] {
 }
 
 describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
-  it("runs both apps through token rotations with every invariant held", async () => {
+  it("runs both apps through token rotations and one 37396 each, with every invariant held", async () => {
     const { code, stdout } = await runDemo({ ...withoutAzureSettings(), DEMO_SECONDS: "12" });
     expect(stdout).toContain("all invariants held (typeorm, knex)");
     expect(code).toBe(0);
@@ -51,7 +52,21 @@ describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
     // logs in with it depends on timing: a connection opened during the refresh still gets token 1).
     for (const tokens of row(stdout, "tokens fetched")) expect(Number(tokens)).toBeGreaterThanOrEqual(2);
     for (const logins of row(stdout, "logins")) expect(Number(logins)).toBeGreaterThanOrEqual(2);
-    for (const refused of row(stdout, "statements refused with 37396")) expect(refused).toMatch(/^\d+$/);
+    // One injected 37396 per app: the server's view (refused) and the app's (run again), no query failed.
+    for (const app of ["typeorm", "knex"]) {
+      expect(stdout).toMatch(
+        new RegExp(`\\[server\\] +session \\d+ \\(${app}\\) must log in again, as if its token had expired`),
+      );
+      expect(stdout).toMatch(
+        new RegExp(`\\[${app}\\] +statement refused with 37396 .* ran again on a fresh connection`),
+      );
+    }
+    expect(stdout).not.toContain("the injected 37396 did not happen");
+    for (const label of ["statements refused with 37396", "statements retried after 37396"]) {
+      const perApp = row(stdout, label).map(Number);
+      expect(perApp, label).toHaveLength(2);
+      for (const count of perApp) expect(count, label).toBeGreaterThanOrEqual(1);
+    }
     for (const age of row(stdout, "oldest connection age seen (limit 10 s)")) {
       expect(Number.parseFloat(age)).toBeLessThanOrEqual(11);
     }

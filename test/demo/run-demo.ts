@@ -1,6 +1,8 @@
 import { startStandIns } from "../support/stand-ins.js";
+import type { StandInEventHandler } from "../support/tds/index.js";
 import { createAppObserver } from "./app-observer.js";
 import { runDemoOnAzure } from "./azure-demo.js";
+import { createForcedReauthentication } from "./forced-reauthentication.js";
 import { knexWorkload } from "./knex-demo.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
@@ -11,8 +13,10 @@ import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from 
 // `pnpm demo` (and `npm run demo`): the Django recipe's TOKEN + CONN_MAX_AGE, time-compressed, for
 // TypeORM and Knex side by side. Starts the local stand-ins once, sets each example app's schema up,
 // runs a steady light load through both adapters at the same time with short token lifetimes and max
-// age while the server revalidates open sessions (as Azure SQL does after maintenance), prints one
-// timeline tagged per app and a summary with a column per app; exits 1 if an invariant broke.
+// age while the server revalidates open sessions (as Azure SQL does after maintenance), and around the
+// middle of the run makes one idle session of each app log in again, so that each app meets one 37396
+// and recovers (forced-reauthentication.ts). Prints one timeline tagged per app and a summary with a
+// column per app; exits 1 if an invariant broke.
 // `tsx test/demo/run-demo.ts [typeorm] [knex]` runs only the named apps; DEMO_SECONDS sets the length.
 // With AZURE_SQL_SERVER set, the example apps run against that database instead (azure-demo.ts).
 
@@ -20,6 +24,8 @@ const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload];
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
 const TOKEN_LIFETIME_SECONDS = 20;
 const REVALIDATE_EVERY_MS = 3_000;
+/** How long the injected 37396 may take (a session to mark, the refusal, the retry); the load waits for it. */
+const FORCED_REAUTHENTICATION_TIMEOUT_MS = 20_000;
 const SETTINGS: DemoSettings = {
   maxAgeInMs: 10_000,
   maxAgeJitterRatio: 0.025,
@@ -53,16 +59,29 @@ if (process.env.AZURE_SQL_SERVER) {
 const timeline = createTimeline(["server", ...workloads.map((w) => w.name)]);
 const server = timeline.for("server");
 const ledger = createServerLedger();
+const observers: StandInEventHandler[] = [ledger.onEvent];
 const standIns = await startStandIns({
   entra: { settings: { tokenLifetimeSeconds: TOKEN_LIFETIME_SECONDS } },
-  sql: { onEvent: ledger.onEvent },
+  sql: {
+    onEvent: (event) => {
+      for (const observe of observers) observe(event);
+    },
+  },
 });
 const { entra, sql } = standIns;
+const forcedReauthentication = createForcedReauthentication(sql, server);
+observers.push(forcedReauthentication.onEvent);
 server(`stand-ins up: Entra ID ${entra.authorityHost}, SQL ${sql.host}:${sql.port}`);
 server(
   `tokens live ${TOKEN_LIFETIME_SECONDS} s; connections at most ${SETTINGS.maxAgeInMs / 1000} s ` +
     `(minus up to ${SETTINGS.maxAgeJitterRatio * 100}% jitter); sessions revalidated every ${REVALIDATE_EVERY_MS / 1000} s`,
 );
+
+// The engine behind the SQL stand-in (Postgres in WebAssembly) takes seconds to start on a busy machine,
+// which Azure SQL does not: started before the apps, it cannot hold their first connections past max age.
+const engineStarted = Date.now();
+await sql.engine();
+server(`SQL engine ready in ${((Date.now() - engineStarted) / 1000).toFixed(1)} s`);
 
 const apps = workloads.map((workload) => {
   // One service principal per app, created as a database user, so the server's records tell them apart.
@@ -72,7 +91,7 @@ const apps = workloads.map((workload) => {
   ledger.track(workload.name, registered.clientId);
   const observer = createAppObserver(timeline.for(workload.name));
   const identity = { clientId: registered.clientId, clientSecret: registered.clientSecret ?? "" };
-  return { workload, observer, identity };
+  return { workload, observer, identity, clientId: registered.clientId };
 });
 
 let exitCode = 1;
@@ -103,7 +122,35 @@ try {
     server(`revalidated ${sql.revalidate()} open session(s)`);
   }, REVALIDATE_EVERY_MS);
   const until = Date.now() + SECONDS * 1000;
-  await Promise.all(apps.map(({ observer }, i) => runLoad(running[i] as StartedWorkload, observer, until)));
+  // Around the middle of the run, one 37396 per app. Each app's load runs to the end of the run and on
+  // until its injection is over (refused and run again, or given up), so that a slow run cannot end
+  // before the event it waits for.
+  const injected = apps.map(() => false);
+  const middle = new Promise((resolve) => setTimeout(resolve, (SECONDS * 1000) / 2));
+  apps.forEach(({ workload, observer, clientId }, i) => {
+    void middle
+      .then(() =>
+        forcedReauthentication.inject({
+          app: workload.name,
+          appId: clientId,
+          refused: () => ledger.stats(workload.name).statementsRefused37396,
+          retried: () => observer.stats.statementsRetried,
+          timeoutMs: FORCED_REAUTHENTICATION_TIMEOUT_MS,
+        }),
+      )
+      .then(
+        (problem) => problem && server(`${workload.name}: the injected 37396 did not happen: ${problem}`),
+        (error: unknown) => server(`${workload.name}: injecting 37396 failed: ${String(error)}`),
+      )
+      .finally(() => {
+        injected[i] = true;
+      });
+  });
+  await Promise.all(
+    apps.map(({ observer }, i) =>
+      runLoad(running[i] as StartedWorkload, observer, () => Date.now() >= until && injected[i] === true),
+    ),
+  );
   await closeApps(); // before the summary: retirements while closing land on the timeline, above it
 
   const reports: AppReport[] = apps.map(({ workload, observer }) => ({

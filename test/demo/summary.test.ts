@@ -17,7 +17,7 @@ const healthyClient = (): ClientStats => ({
   tokensFetched: 2,
   connectionsOpened: 2,
   connectionsRetired: 1,
-  statementsRetried: 0,
+  statementsRetried: 1,
   oldestRetiredAgeMs: 9_900,
 });
 
@@ -54,10 +54,48 @@ describe("demo verdict", () => {
       durationMs: 3,
       errorNumbers: [],
     });
+    // The injected server event: the session's next statement is refused (not counted as run).
+    ledger.onEvent({
+      type: "request-rejected",
+      sessionId: 60,
+      errorNumber: 37396,
+      reason: "reauthentication-required",
+    });
     const server = ledger.stats("knex");
-    expect(server).toMatchObject({ logins: 1, expiredTokensPresented: 0, statementsPastToken: 0 });
+    expect(server).toMatchObject({
+      logins: 1,
+      expiredTokensPresented: 0,
+      statementsPastToken: 0,
+      statementsRefused37396: 1,
+    });
     expect(server.oldestStatementAgeMs).toBeGreaterThanOrEqual(4_900);
     expect(brokenInvariants({ app: "knex", client: healthyClient(), server }, LIMITS)).toEqual([]);
+  });
+
+  it("a run in which an app met no 37396, or did not run the refused statement again, breaks the demo", () => {
+    const ledger = createServerLedger();
+    ledger.track("typeorm", TYPEORM_ID);
+    const now = Date.now();
+    ledger.onEvent({ type: "login", record: login(70, TYPEORM_ID, now - 1_000, now + 19_000) });
+    const server = ledger.stats("typeorm");
+    expect(
+      brokenInvariants(
+        { app: "typeorm", client: { ...healthyClient(), statementsRetried: 0 }, server },
+        LIMITS,
+      ),
+    ).toEqual(["no statement was refused with 37396", "no statement was retried after 37396"]);
+    ledger.onEvent({
+      type: "request-rejected",
+      sessionId: 70,
+      errorNumber: 37396,
+      reason: "reauthentication-required",
+    });
+    expect(
+      brokenInvariants(
+        { app: "typeorm", client: { ...healthyClient(), statementsRetried: 0 }, server },
+        LIMITS,
+      ),
+    ).toEqual(["no statement was retried after 37396"]);
   });
 
   it("attributes each broken rule to the app whose principal broke it", () => {
@@ -99,7 +137,11 @@ describe("demo verdict", () => {
     const typeormClient = { ...healthyClient(), failures: 2, tokensFetched: 1 };
     expect(
       brokenInvariants({ app: "typeorm", client: typeormClient, server: ledger.stats("typeorm") }, LIMITS),
-    ).toEqual(["2 queries failed", "the run did not span a token rotation"]);
+    ).toEqual([
+      "2 queries failed",
+      "the run did not span a token rotation",
+      "no statement was refused with 37396",
+    ]);
     expect(ledger.unattributedLogins).toBe(1);
   });
 });

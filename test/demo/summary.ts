@@ -53,6 +53,10 @@ export function brokenInvariants(report: AppReport, limits: Limits): string[] {
     broken.push(`a connection ran a statement at age ${seconds(server.oldestStatementAgeMs)}, past max age`);
   }
   if (client.tokensFetched < 2) broken.push("the run did not span a token rotation");
+  // The demo injects one 37396 per app (forced-reauthentication.ts): the server must have refused a
+  // statement with it, and the app must have run one again (and, above, failed none).
+  if (server.statementsRefused37396 < 1) broken.push("no statement was refused with 37396");
+  if (client.statementsRetried < 1) broken.push("no statement was retried after 37396");
   return broken;
 }
 

@@ -53,14 +53,14 @@ export function demoTokenSource(standIns: StandIns, identity: DemoIdentity): Tok
   };
 }
 
-/** Runs rounds until `untilMs` with a short pause between them; the observer counts every query. */
+/** Runs rounds until `done()` with a short pause between them; the observer counts every query. */
 export async function runLoad(
   workload: StartedWorkload,
   observer: AppObserver,
-  untilMs: number,
+  done: () => boolean,
   pauseMs = 150,
 ): Promise<void> {
-  while (Date.now() < untilMs) {
+  while (!done()) {
     observer.recordQueries(await Promise.allSettled(workload.round()));
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }

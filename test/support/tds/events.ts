@@ -5,6 +5,12 @@ import type { EncryptionMode, LoginRecord } from "./records.js";
 
 export type SessionCloseReason = "client" | "killed" | "login-failed" | "protocol-error" | "server-closed";
 
+/**
+ * Why a statement was refused with 37396: after revalidate(), its session's token had expired or its
+ * principal was revoked or dropped; or requireReauthentication() was called for its session.
+ */
+export type StatementRejectionReason = "token-expired" | "revoked" | "dropped" | "reauthentication-required";
+
 export type StandInEvent =
   | { type: "listening"; host: string; port: number }
   | { type: "connection"; sessionId: number }
@@ -29,7 +35,7 @@ export type StandInEvent =
       type: "request-rejected";
       sessionId: number;
       errorNumber: number;
-      reason: "token-expired" | "revoked" | "dropped";
+      reason: StatementRejectionReason;
     }
   | { type: "attention"; sessionId: number; canceledRequest: boolean }
   | { type: "session-closed"; sessionId: number; reason: SessionCloseReason }

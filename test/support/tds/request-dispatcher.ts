@@ -2,6 +2,7 @@ import type { SqlSession } from "../sql-engine/types.js";
 import { ACCESS_TOKEN_EXPIRED, notSupported, type ServerError } from "./azure-errors.js";
 import { ByteWriter } from "./byte-writer.js";
 import type { StandInContext } from "./context.js";
+import type { StatementRejectionReason } from "./events.js";
 import type { LoggedIn } from "./login-handler.js";
 import { writeServerError } from "./outcome-encoder.js";
 import { PacketStatus, PacketType, type TdsMessage } from "./packet.js";
@@ -21,6 +22,8 @@ export interface DispatcherHost {
   readonly loggedIn: LoggedIn;
   /** Set by revalidate(): every request first checks the token and the principal. */
   readonly revalidated: boolean;
+  /** Set by requireReauthentication(): every request fails with 37396. */
+  readonly reauthenticationRequired: boolean;
   readonly closed: boolean;
   send(type: number, payload: Buffer): void;
 }
@@ -195,10 +198,15 @@ export class RequestDispatcher {
     };
   }
 
-  /** After revalidate(): 37396 when the login token expired or the principal lost access. */
+  /**
+   * After revalidate(): 37396 when the login token expired or the principal lost access. After
+   * requireReauthentication(): 37396 always.
+   */
   private revalidationFailure(): ServerError | undefined {
     const { ctx, loggedIn } = this.host;
-    if (!this.host.revalidated || loggedIn.authMode === "sql") return undefined;
+    if (loggedIn.authMode === "sql") return undefined;
+    if (this.host.reauthenticationRequired) return this.refused("reauthentication-required");
+    if (!this.host.revalidated) return undefined;
     const { principal, tokenExpiresAt } = loggedIn;
     const skewMs = (ctx.verifier?.clockSkewSeconds ?? 0) * 1000;
     let reason: "token-expired" | "revoked" | "dropped" | undefined;
@@ -206,8 +214,13 @@ export class RequestDispatcher {
     else if (ctx.users.isRevokedObjectId(principal.objectId)) reason = "revoked";
     else if (principal.databaseUser && !ctx.users.get(principal.databaseUser)) reason = "dropped";
     if (!reason) return undefined;
-    ctx.counters.statementsRejected++;
-    ctx.emit({
+    return this.refused(reason);
+  }
+
+  /** Counts and reports a statement refused with 37396; the caller answers with the error. */
+  private refused(reason: StatementRejectionReason): ServerError {
+    this.host.ctx.counters.statementsRejected++;
+    this.host.ctx.emit({
       type: "request-rejected",
       sessionId: this.host.sessionId,
       errorNumber: ACCESS_TOKEN_EXPIRED.number,

@@ -8,8 +8,8 @@ import { FakeEngine } from "./test-helpers/fake-engine.js";
 import { startTestIdentity, type TestIdentity } from "./test-helpers/identity.js";
 import { close, connect, query, withTimeout } from "./test-helpers/tedious-client.js";
 
-// The control API tests drive at runtime: kills, revalidation after "failover", latency,
-// attention/cancel, and users created through T-SQL.
+// The control API tests drive at runtime: kills, sessions made to log in again, revalidation after
+// "failover", latency, attention/cancel, and users created through T-SQL.
 
 const EXPIRED_QUERY_TEXT =
   "Query cannot be executed, access token is expired. Please login with a new access token and execute query again.";
@@ -91,6 +91,45 @@ describe("session control", () => {
       await expect(pending).rejects.toThrow(/Connection lost|socket hang up|ECONNRESET|closed/i);
       await withTimeout(once(second.connection, "end"), 5000, "second session ends");
       await expect.poll(() => standIn.sessions.length).toBe(0);
+    });
+  });
+
+  describe("requireReauthentication", () => {
+    it("that session's statements fail with 37396 though its token is valid", async () => {
+      const marked = await login(auth(alice));
+      const other = await login(auth(alice), false);
+      expect(standIn.requireReauthentication(marked.sessionId)).toBe(true);
+      expect(standIn.requireReauthentication(99_999)).toBe(false);
+      // Not a revalidation: the session's token is valid, and no other session is touched.
+      expect(standIn.sessions.find((s) => s.id === marked.sessionId)).toMatchObject({ revalidated: false });
+
+      const executedBefore = engine.executed.length;
+      for (const batch of [true, false]) {
+        await expect(
+          query(marked.connection, "INSERT INTO audit VALUES ('marked')", { batch }),
+        ).rejects.toMatchObject({ number: 37396, message: EXPIRED_QUERY_TEXT });
+      }
+      expect(engine.executed.length).toBe(executedBefore);
+      expect(engine.audit).not.toContain("marked");
+      expect(events.filter((e) => e.type === "request-rejected").slice(-2)).toEqual([
+        {
+          type: "request-rejected",
+          sessionId: marked.sessionId,
+          errorNumber: 37396,
+          reason: "reauthentication-required",
+        },
+        {
+          type: "request-rejected",
+          sessionId: marked.sessionId,
+          errorNumber: 37396,
+          reason: "reauthentication-required",
+        },
+      ]);
+
+      // Other sessions and new logins carry on.
+      expect((await query(other.connection, "SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+      const fresh = await login(auth(alice));
+      expect((await query(fresh.connection, "SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
     });
   });
 

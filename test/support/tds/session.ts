@@ -29,6 +29,7 @@ export class Session {
   private loggedIn: LoggedIn | undefined;
   private requests: RequestDispatcher | undefined;
   private revalidated = false;
+  private reauthenticationRequired = false;
   private closeReason: SessionCloseReason = "client";
 
   constructor(
@@ -70,6 +71,11 @@ export class Session {
   /** After this, every request first checks the login token's expiry and the principal's access. */
   revalidate(): void {
     this.revalidated = true;
+  }
+
+  /** After this, every request fails with 37396 (not executed), whatever its token's expiry. */
+  requireReauthentication(): void {
+    this.reauthenticationRequired = true;
   }
 
   /** Drops the connection abruptly, like KILL. */
@@ -229,6 +235,9 @@ export class Session {
           loggedIn,
           get revalidated() {
             return session.revalidated;
+          },
+          get reauthenticationRequired() {
+            return session.reauthenticationRequired;
           },
           get closed() {
             return session.state === "closed";

@@ -284,6 +284,21 @@ export class SqlStandIn {
   }
 
   /**
+   * The server no longer accepts this session's login token: from now on every statement on it fails
+   * with 37396 (not executed); the client has to log in again on a new connection. Other sessions and
+   * new logins are unaffected. Like revalidate() finding a session whose token has run out (Azure SQL
+   * after maintenance or a failover), without waiting for the token to run out: clients that retire
+   * connections before their token expires never meet that case otherwise. Returns false for an
+   * unknown session or one not logged in.
+   */
+  requireReauthentication(sessionId: number): boolean {
+    const session = this.sessions_.get(sessionId);
+    if (!session?.isLoggedIn) return false;
+    session.requireReauthentication();
+    return true;
+  }
+
+  /**
    * Runs T-SQL as an administrator outside any session: user statements (CREATE USER ... FROM
    * EXTERNAL PROVIDER, DROP USER, ALTER ROLE ... ADD MEMBER) are handled here, the rest by the engine.
    */
