@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { decodeJwt, type JWTPayload } from "jose";
-import { expect, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
 import { type CredentialChain, createCredentialChain } from "../../../packages/core/src/credential-chain.js";
 import type { IdentityOptions } from "../../../packages/core/src/credential-presets.js";
 import type { CredentialSpec } from "../../../packages/core/src/credential-spec.js";
@@ -48,27 +48,68 @@ export function stubAzureEnv(values: Record<string, string>, noIdentityImdsHost?
   for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
 }
 
-// Leak watch: everything the chains of a test file emit or throw is kept as text, with every token
-// they returned and every secret they were given; expectNothingLeaked() (the last test of each
-// file) proves none of the tokens, their JWT segments or the secrets appear in that text.
-const leakWatch = { texts: [] as string[], tokens: new Set<string>(), secrets: new Set<string>() };
+// Leak watch, per test: everything the chains a test creates emit or throw is kept as text, with every
+// token they returned and every secret they were given. Each test starts with an empty watch
+// (beforeEach) and its own watch is checked when it ends (afterEach): none of the test's tokens, their
+// JWT segments or its secrets may appear in the test's text. So a leak fails the test that caused it,
+// and one test's leftovers neither fail nor mask another's. A chain feeds the watch of the test that
+// created it, even when it emits after that test ended; chains created outside a test (in a hook) feed
+// a watch checked after the file's last test. expectNothingLeaked() (the last test of each file) checks
+// its own test's watch and that the per-test checks ran on something.
+interface LeakWatch {
+  texts: string[];
+  tokens: Set<string>;
+  secrets: Set<string>;
+}
 
-function watchText(value: unknown): void {
-  leakWatch.texts.push(
+const newWatch = (): LeakWatch => ({ texts: [], tokens: new Set(), secrets: new Set() });
+const outsideTests = newWatch();
+let currentTest: LeakWatch | undefined;
+/** How many tests' watches held text when checked: what expectNothingLeaked() relies on. */
+let testsChecked = 0;
+
+beforeEach(() => {
+  currentTest = newWatch();
+});
+
+afterEach(() => {
+  const watch = currentTest;
+  currentTest = undefined;
+  if (watch && watch.texts.length > 0) {
+    expectNoLeakIn(watch);
+    testsChecked += 1;
+  }
+});
+
+afterAll(() => {
+  expectNoLeakIn(outsideTests);
+});
+
+function expectNoLeakIn(watch: LeakWatch): void {
+  const haystack = watch.texts.join("\n");
+  for (const token of watch.tokens) {
+    expect(haystack, "a token leaked").not.toContain(token);
+    for (const segment of token.split(".")) expect(haystack, "a JWT segment leaked").not.toContain(segment);
+  }
+  for (const secret of watch.secrets) expect(haystack, "a secret leaked").not.toContain(secret);
+}
+
+function watchText(watch: LeakWatch, value: unknown): void {
+  watch.texts.push(
     inspect(value, { depth: 9, showHidden: true }),
     JSON.stringify(value) ?? "",
     String(value),
   );
-  if (value instanceof Error && value.stack) leakWatch.texts.push(value.stack);
+  if (value instanceof Error && value.stack) watch.texts.push(value.stack);
 }
 
-function watchSecretsOf(spec: CredentialSpec): void {
+function watchSecretsOf(watch: LeakWatch, spec: CredentialSpec): void {
   for (const item of Array.isArray(spec) ? spec : [spec]) {
     const secret = (item as { clientSecret?: unknown }).clientSecret;
-    if (typeof secret === "string" && secret !== "") leakWatch.secrets.add(secret);
+    if (typeof secret === "string" && secret !== "") watch.secrets.add(secret);
   }
   const fromEnv = process.env.AZURE_CLIENT_SECRET;
-  if (fromEnv) leakWatch.secrets.add(fromEnv);
+  if (fromEnv) watch.secrets.add(fromEnv);
 }
 
 /** A chain that records its events (and feeds the leak watch with its events, tokens and errors). */
@@ -76,13 +117,14 @@ export function recordingChain(
   spec: CredentialSpec,
   identityOptions?: IdentityOptions,
 ): { chain: CredentialChain; events: TokenSourceEvent[] } {
-  watchSecretsOf(spec);
+  const watch = currentTest ?? outsideTests;
+  watchSecretsOf(watch, spec);
   const events: TokenSourceEvent[] = [];
   const inner = createCredentialChain(spec, {
     ...(identityOptions ? { identityOptions } : {}),
     emit: (event) => {
       events.push(event);
-      watchText(event);
+      watchText(watch, event);
     },
   });
   const chain: CredentialChain = {
@@ -92,10 +134,10 @@ export function recordingChain(
     async getToken(scope, options) {
       try {
         const result = await inner.getToken(scope, options);
-        leakWatch.tokens.add(result.token.token);
+        watch.tokens.add(result.token.token);
         return result;
       } catch (error) {
-        watchText(error);
+        watchText(watch, error);
         throw error;
       }
     },
@@ -103,15 +145,16 @@ export function recordingChain(
   return { chain, events };
 }
 
-/** Asserts that no token, JWT segment or secret the file's chains saw appears in their events or errors. */
+/**
+ * Asserts that no token, JWT segment or secret of this test's chains appears in their events or errors,
+ * and that the file's earlier tests had chains whose watches were checked (each at its own end).
+ */
 export function expectNothingLeaked(): void {
-  expect(leakWatch.texts.length).toBeGreaterThan(0);
-  const haystack = leakWatch.texts.join("\n");
-  for (const token of leakWatch.tokens) {
-    expect(haystack).not.toContain(token);
-    for (const segment of token.split(".")) expect(haystack).not.toContain(segment);
-  }
-  for (const secret of leakWatch.secrets) expect(haystack).not.toContain(secret);
+  if (currentTest) expectNoLeakIn(currentTest);
+  expect(
+    testsChecked + (currentTest?.texts.length ? 1 : 0),
+    "tests whose chains were checked",
+  ).toBeGreaterThan(0);
 }
 
 /** Decodes the token and checks the claims that say whose token it is (Entra v1, Azure SQL audience). */

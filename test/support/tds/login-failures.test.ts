@@ -6,6 +6,7 @@ import type { StandInEvent } from "./events.js";
 import { type SqlStandIn, startSqlStandIn } from "./sql-stand-in.js";
 import { FakeEngine } from "./test-helpers/fake-engine.js";
 import { startTestIdentity, type TestIdentity } from "./test-helpers/identity.js";
+import { sessionBaseline } from "./test-helpers/session-baseline.js";
 import { close, connect, query, RecordingCredential } from "./test-helpers/tedious-client.js";
 
 // Refused logins: each check Azure SQL makes at login, the exact texts clients see, and the reason
@@ -218,13 +219,14 @@ describe("login failures", () => {
   });
 
   it("closes the connection after a failed login", async () => {
+    const baseline = sessionBaseline(standIn);
     const before = events.filter((e) => e.type === "session-closed" && e.reason === "login-failed").length;
     const token = identity.entra.mintAccessToken({ principal: alice, lifetimeSeconds: -60 }).token;
     await failLogin(tokenAuth(token));
     await expect
       .poll(() => events.filter((e) => e.type === "session-closed" && e.reason === "login-failed").length)
       .toBeGreaterThan(before);
-    expect(standIn.sessions).toEqual([]);
+    expect(baseline.opened()).toEqual([]);
   });
 
   describe("transient errors", () => {

@@ -4,6 +4,7 @@ import type { StandInEvent } from "./events.js";
 import { type SqlStandIn, startSqlStandIn } from "./sql-stand-in.js";
 import { FakeEngine } from "./test-helpers/fake-engine.js";
 import { startTestIdentity, type TestIdentity } from "./test-helpers/identity.js";
+import { sessionBaseline } from "./test-helpers/session-baseline.js";
 import { close, connect, query, RecordingCredential } from "./test-helpers/tedious-client.js";
 
 // Successful logins with real tedious: both FEDAUTH workflows and SQL authentication, over every
@@ -49,6 +50,7 @@ describe("logins", () => {
   });
 
   it("answers tedious' post-login SET batch without starting the engine", async () => {
+    const baseline = sessionBaseline(standIn);
     const token = identity.entra.mintAccessToken({ principal: user }).token;
     const connection = await connect(
       standIn.connectionConfig({
@@ -56,7 +58,7 @@ describe("logins", () => {
       }),
     );
     expect(engineFactoryCalls).toBe(0);
-    expect(standIn.sessions).toHaveLength(1);
+    expect(baseline.opened()).toHaveLength(1);
     await query(connection, "SELECT 1 AS one");
     expect(engineFactoryCalls).toBe(1);
     await close(connection);

@@ -6,6 +6,7 @@ import type { StandInEvent } from "./events.js";
 import { type SqlStandIn, startSqlStandIn } from "./sql-stand-in.js";
 import { FakeEngine } from "./test-helpers/fake-engine.js";
 import { startTestIdentity, type TestIdentity } from "./test-helpers/identity.js";
+import { sessionBaseline } from "./test-helpers/session-baseline.js";
 import { close, connect, query, withTimeout } from "./test-helpers/tedious-client.js";
 
 // The control API tests drive at runtime: kills, sessions made to log in again, revalidation after
@@ -82,12 +83,16 @@ describe("session control", () => {
     });
 
     it("fails a request in flight, and killAllSessions ends every session", async () => {
+      const baseline = sessionBaseline(standIn);
       const first = await login(auth(alice));
       const second = await login(auth(alice), "strict");
       standIn.latencyMs = 2000;
       const pending = query(first.connection, "SELECT 1 AS one");
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(standIn.killAllSessions()).toBe(2);
+      expect(baseline.opened().map((s) => s.id)).toEqual([first.sessionId, second.sessionId]);
+      // Every session goes, this test's and any an earlier test has not finished closing.
+      const open = standIn.sessions.length;
+      expect(standIn.killAllSessions()).toBe(open);
       await expect(pending).rejects.toThrow(/Connection lost|socket hang up|ECONNRESET|closed/i);
       await withTimeout(once(second.connection, "end"), 5000, "second session ends");
       await expect.poll(() => standIn.sessions.length).toBe(0);
