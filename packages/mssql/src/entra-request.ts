@@ -1,6 +1,12 @@
-import { isUnnamedRefusal, type NodeCallback, type SessionTokenExpiredDuring } from "@entra-sql/driver-kit";
+import {
+  isUnnamedRefusal,
+  type NodeCallback,
+  nameRefusal,
+  type SessionTokenExpiredDuring,
+} from "@entra-sql/driver-kit";
 import { poolLinkOf } from "./entra-connection-pool.js";
-import { holderOf, type Method, named, runStatement } from "./refusals.js";
+import { PACKAGE_NAME } from "./options.js";
+import { holderOf, type Method, runStatement } from "./refusals.js";
 
 // The Request subclass: mssql's public methods call `_query`, `_batch`, `_execute`, `_bulk` with a
 // completion callback, run with driver-kit's one retry after 37396 (refusals.ts). Streamed requests
@@ -62,7 +68,7 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
       if (STREAMED_RESULTS.has(event)) attempt.delivered = true;
       if (event !== "error" || !isUnnamedRefusal(args[0])) return super.emit(event, ...args);
       if (!attempt.retryable || attempt.delivered)
-        return super.emit("error", named(args[0], attempt.namedAs));
+        return super.emit("error", nameRefusal(args[0], attempt.namedAs, PACKAGE_NAME));
       attempt.heldBack ??= args[0];
       return true;
     }
