@@ -75,7 +75,7 @@ describe.skipIf(unsupported !== undefined)("@entra-sql/knex with Knex 3.3 and te
         (e) => e.type === "connection-retired" && e.reason === "max-age",
       );
       expect(firstRetired).toBeGreaterThanOrEqual(0);
-      expect(ageEvents[firstRetired]).toMatchObject({ at: "acquire" });
+      expect(ageEvents[firstRetired]).toMatchObject({ at: "idle" });
       expect(ageEvents.slice(firstRetired).some((e) => e.type === "connection-opened")).toBe(true);
       const ageLogins = loginsOf("max-age");
       expect(ageLogins.length).toBeGreaterThanOrEqual(2);

@@ -84,19 +84,19 @@ async function run() {
       await pool.close();
     }
 
-    // 2. A connection older than maxAgeInMs is retired on acquire; the next query logs in again.
+    // 2. A connection idle past maxAgeInMs is closed by the idle timer; the next query logs in again.
     await begin("max-age");
     const aging = createEntraMssql(mssql, {
       tokenSource: sql.tokenSource,
       ...modeOptions,
-      maxAgeInMs: 400,
+      maxAgeInMs: 1000,
       maxAgeJitterRatio: 0,
       onEvent,
     });
     const agingPool = await new aging.ConnectionPool(config({ max: 1 })).connect();
     try {
       const before = (await agingPool.query("SELECT 1 AS one")).recordset;
-      await sleep(600);
+      await sleep(1300);
       const after = (await agingPool.query("SELECT 2 AS two")).recordset;
       result.steps["max-age"] = { before, after };
     } finally {
