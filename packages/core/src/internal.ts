@@ -1,6 +1,7 @@
 // @entra-sql/core/internal: what @entra-sql/driver-kit builds on. Not for applications, and not covered
 // by semver: the kit is released in lockstep with core. Apps import from "@entra-sql/core".
 
+export { editDistance } from "./edit-distance.js";
 export { errorGraph, read } from "./error-graph.js";
 export { invalidOptionFor } from "./errors.js";
 export {

@@ -1,5 +1,6 @@
 import { validateCredentialSpec } from "./credential-presets.js";
 import type { CredentialSpec } from "./credential-spec.js";
+import { editDistance } from "./edit-distance.js";
 import { InvalidOptionError } from "./errors.js";
 import type { Logger, TokenSourceEvent } from "./events.js";
 import { humanDuration, printable } from "./redact.js";
@@ -198,17 +199,4 @@ function suggest(key: string): string | undefined {
     if (distance < bestDistance) [best, bestDistance] = [name, distance];
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = row;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -1,3 +1,4 @@
+import { editDistance } from "@entra-sql/core/internal";
 import { invalidOption } from "./invalid-option.js";
 import {
   CREDENTIAL_PRESET_FIELDS,
@@ -99,18 +100,4 @@ function withoutUnit(name: string): string {
 /** One edit for short names (`scope`, `mssql`), two up to ten characters, three beyond. */
 function allowedEdits(name: string): number {
   return name.length <= 5 ? 1 : name.length <= 10 ? 2 : 3;
-}
-
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      row.push(Math.min((previous[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = row;
-  }
-  return previous[b.length] ?? 0;
 }
