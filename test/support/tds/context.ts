@@ -20,6 +20,8 @@ export interface StandInContext {
   readonly latencyMs: number;
   readonly loginsRefused: boolean;
   nowMs(): number;
+  /** Resolves at once, or when a `holdLogins()` hold is released (token logins wait here). */
+  awaitLoginHold(): Promise<void>;
   /** Consumes one injected login error, if any are pending. */
   takeInjectedLoginError(): ServerError | undefined;
   recordLogin(record: LoginRecord): void;

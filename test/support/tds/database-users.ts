@@ -40,7 +40,8 @@ const same = (a: string | undefined, b: string | undefined): boolean =>
 
 export class DatabaseUsers {
   private readonly users = new Map<string, DatabaseUser>();
-  private readonly revoked = new Set<string>();
+  /** Object id (lower case) -> tokens issued before this time (epoch ms) are refused; Infinity: all. */
+  private readonly revoked = new Map<string, number>();
 
   constructor(private readonly resolve: ResolvePrincipalName | undefined) {}
 
@@ -85,20 +86,25 @@ export class DatabaseUsers {
     return [...this.users.values()].map((user) => ({ ...user, roles: [...user.roles] }));
   }
 
-  revoke(objectId: string): void {
-    this.revoked.add(objectId.toLowerCase());
+  /** Every token of the principal is refused; with `tokensIssuedBefore`, only tokens issued (iat) before it. */
+  revoke(objectId: string, tokensIssuedBefore?: Date): void {
+    this.revoked.set(objectId.toLowerCase(), tokensIssuedBefore?.getTime() ?? Number.POSITIVE_INFINITY);
   }
 
   unrevoke(objectId: string): void {
     this.revoked.delete(objectId.toLowerCase());
   }
 
-  isRevoked(principal: TokenPrincipal): boolean {
-    return this.isRevokedObjectId(principal.objectId);
+  isRevoked(principal: TokenPrincipal, tokenIssuedAt?: Date): boolean {
+    return this.isRevokedObjectId(principal.objectId, tokenIssuedAt);
   }
 
-  isRevokedObjectId(objectId: string | undefined): boolean {
-    return objectId !== undefined && this.revoked.has(objectId.toLowerCase());
+  /** A token without an issue time counts as issued before any cutoff. */
+  isRevokedObjectId(objectId: string | undefined, tokenIssuedAt?: Date): boolean {
+    if (objectId === undefined) return false;
+    const cutoff = this.revoked.get(objectId.toLowerCase());
+    if (cutoff === undefined) return false;
+    return tokenIssuedAt === undefined || tokenIssuedAt.getTime() < cutoff;
   }
 
   /** The database user a token principal logs in as, if any. */

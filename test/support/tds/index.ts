@@ -6,6 +6,7 @@ export type { SessionCloseReason, StandInEvent, StandInEventHandler } from "./ev
 export type { SqlStandInOptions } from "./options.js";
 export type {
   AuthMode,
+  ClosedSessionInfo,
   EncryptionMode,
   LoginFailureReason,
   LoginRecord,
@@ -13,7 +14,7 @@ export type {
   SessionInfo,
   StandInCounters,
 } from "./records.js";
-export type { ConnectionConfigOptions } from "./sql-stand-in.js";
+export type { ConnectionConfigOptions, LoginHold } from "./sql-stand-in.js";
 export { SqlStandIn, startSqlStandIn } from "./sql-stand-in.js";
 export type { TokenFailureReason, TokenPrincipal, TokenVerificationOptions } from "./token-verifier.js";
 export { AZURE_SQL_AUDIENCES, DEFAULT_CLOCK_SKEW_SECONDS } from "./token-verifier.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ConnectionAuthentication } from "tedious";
+import { Connection, type ConnectionAuthentication } from "tedious";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RegisteredUser } from "../entra/index.js";
 import type { StandInEvent } from "./events.js";
@@ -7,7 +7,14 @@ import { type SqlStandIn, startSqlStandIn } from "./sql-stand-in.js";
 import { FakeEngine } from "./test-helpers/fake-engine.js";
 import { startTestIdentity, type TestIdentity } from "./test-helpers/identity.js";
 import { sessionBaseline } from "./test-helpers/session-baseline.js";
-import { close, connect, query, RecordingCredential } from "./test-helpers/tedious-client.js";
+import {
+  close,
+  connect,
+  OPERATION_TIMEOUT_MS,
+  query,
+  RecordingCredential,
+  withTimeout,
+} from "./test-helpers/tedious-client.js";
 
 // Refused logins: each check Azure SQL makes at login, the exact texts clients see, and the reason
 // the stand-in records. tedious reports login errors as ConnectionError code ELOGIN.
@@ -196,14 +203,131 @@ describe("login failures", () => {
     expect(standIn.logins.at(-1)).toMatchObject({ failure: "unknown-login" });
   });
 
-  it("a database other than the stand-in's: 4060", async () => {
-    const token = identity.entra.mintAccessToken({ principal: alice }).token;
-    // 4060 is on tedious' transient list: no retries here.
-    const error = await failLogin(tokenAuth(token), {
-      options: { database: "other_db", maxRetriesOnTransientErrors: 0 },
+  it("a database other than the stand-in's: 4060, then 18456, as Azure SQL sends them", async () => {
+    for (const mode of ["inline", "token-credential"] as const) {
+      const mint = () => identity.entra.mintAccessToken({ principal: alice }).token;
+      const credential = new RecordingCredential(mint);
+      const authentication: ConnectionAuthentication =
+        mode === "inline" ? tokenAuth(mint()) : { type: "token-credential", options: { credential } };
+      const connection = new Connection(
+        standIn.connectionConfig({ authentication, options: { database: "other_db" } }),
+      );
+      const messages: Array<{ number: number; message: string }> = [];
+      connection.on("errorMessage", (token: { number: number; message: string }) =>
+        messages.push({ number: token.number, message: token.message }),
+      );
+      const loginsBefore = standIn.logins.length;
+      // No maxRetriesOnTransientErrors here: 4060 is on tedious' transient list, but tedious keys its
+      // retry on the LAST message, the 18456, so it does not retry.
+      const error = await withTimeout(
+        new Promise<Error & { code?: string }>((resolve, reject) =>
+          connection.connect((e) => (e ? resolve(e) : reject(new Error("login unexpectedly succeeded")))),
+        ),
+        OPERATION_TIMEOUT_MS,
+        "connect",
+      ).finally(() => connection.close());
+      expect(messages).toEqual([
+        {
+          number: 4060,
+          message: 'Cannot open database "other_db" requested by the login. The login failed.',
+        },
+        { number: 18456, message: TOKEN_LOGIN_FAILED },
+      ]);
+      expect(error).toMatchObject({ code: "ELOGIN", message: TOKEN_LOGIN_FAILED });
+      // One attempt, authenticated first (the token was checked, a token credential was asked once).
+      expect(standIn.logins.slice(loginsBefore)).toEqual([
+        expect.objectContaining({
+          ok: false,
+          failure: "wrong-database",
+          errorNumber: 4060,
+          principal: expect.objectContaining({ objectId: alice.objectId }),
+        }),
+      ]);
+      if (mode === "token-credential") expect(credential.scopes).toHaveLength(1);
+    }
+  });
+
+  it("SQL authentication to a database other than the stand-in's: 4060, then 18456 naming the login", async () => {
+    const messages: number[] = [];
+    const connection = new Connection(
+      standIn.connectionConfig({
+        authentication: { type: "default", options: { userName: "report_reader", password: "S3cret!pass" } },
+        options: { database: "other_db" },
+      }),
+    );
+    connection.on("errorMessage", (token: { number: number }) => messages.push(token.number));
+    const error = await withTimeout(
+      new Promise<Error>((resolve, reject) =>
+        connection.connect((e) => (e ? resolve(e) : reject(new Error("login unexpectedly succeeded")))),
+      ),
+      OPERATION_TIMEOUT_MS,
+      "connect",
+    ).finally(() => connection.close());
+    expect(messages).toEqual([4060, 18456]);
+    expect(error.message).toBe("Login failed for user 'report_reader'.");
+    expect(standIn.logins.at(-1)).toMatchObject({ failure: "wrong-database", authMode: "sql" });
+  });
+
+  it("a wrong password to a database other than the stand-in's: 18456 only (authentication comes first)", async () => {
+    const error = await failLogin(
+      { type: "default", options: { userName: "report_reader", password: "nope" } },
+      { options: { database: "other_db" } },
+    );
+    expect(error.message).toBe("Login failed for user 'report_reader'.");
+    expect(standIn.logins.at(-1)).toMatchObject({ failure: "bad-password", errorNumber: 18456 });
+  });
+
+  it("revoked for tokens issued before a time: older tokens refused, a newer one logs in", async () => {
+    const dave = identity.entra.registerUser({ upn: "dave@contoso.test" });
+    standIn.createUser({ name: "dave@contoso.test", objectId: dave.objectId });
+    const now = Math.floor(Date.now() / 1000);
+    const older = identity.entra.mintAccessToken({ principal: dave, issuedAt: now - 10 }).token;
+    const newer = identity.entra.mintAccessToken({ principal: dave, issuedAt: now + 1 }).token;
+    standIn.revokePrincipal(dave.objectId, { tokensIssuedBefore: new Date(now * 1000) });
+    try {
+      expect((await failLogin(tokenAuth(older))).message).toBe(TOKEN_LOGIN_FAILED);
+      expect(standIn.logins.at(-1)).toMatchObject({
+        failure: "revoked",
+        tokenIssuedAt: new Date((now - 10) * 1000),
+      });
+      await close(await connect(standIn.connectionConfig({ authentication: tokenAuth(newer) })));
+      expect(standIn.logins.at(-1)).toMatchObject({ ok: true, tokenIssuedAt: new Date((now + 1) * 1000) });
+      // A revocation without a time refuses every token again.
+      standIn.revokePrincipal(dave.objectId);
+      expect((await failLogin(tokenAuth(newer))).message).toBe(TOKEN_LOGIN_FAILED);
+    } finally {
+      standIn.restorePrincipal(dave.objectId);
+    }
+  });
+
+  it("records the token's issue time and its uti claim, never the token", async () => {
+    const minted = identity.entra.mintAccessToken({ principal: alice });
+    await close(await connect(standIn.connectionConfig({ authentication: tokenAuth(minted.token) })));
+    const record = standIn.logins.at(-1);
+    expect(record).toMatchObject({
+      ok: true,
+      tokenIssuedAt: new Date(minted.claims.iat * 1000),
+      tokenId: minted.claims.uti,
     });
-    expect(error.message).toBe('Cannot open database "other_db" requested by the login. The login failed.');
-    expect(standIn.logins.at(-1)).toMatchObject({ failure: "wrong-database", errorNumber: 4060 });
+    expect(JSON.stringify(record)).not.toContain(minted.token.split(".")[1]);
+  });
+
+  it("holdLogins() keeps token logins waiting until release()", async () => {
+    const hold = standIn.holdLogins();
+    let pending: Promise<unknown> | undefined;
+    try {
+      const loginsBefore = standIn.logins.length;
+      const token = identity.entra.mintAccessToken({ principal: alice }).token;
+      pending = connect(standIn.connectionConfig({ authentication: tokenAuth(token) }));
+      await expect.poll(() => hold.waiting).toBe(1);
+      expect(standIn.logins.length).toBe(loginsBefore);
+      expect(() => standIn.holdLogins()).toThrow(/already held/);
+    } finally {
+      hold.release();
+    }
+    const connection = (await pending) as Connection;
+    expect(standIn.logins.at(-1)).toMatchObject({ ok: true });
+    await close(connection);
   });
 
   it("counts logins", async () => {

@@ -31,10 +31,13 @@ import {
   writeMessage,
 } from "./token-writer.js";
 
-// Authentication at LOGIN7, where Azure SQL does it: refuse-switch, database name, then SQL
-// password or access token (signature, audience, issuer, lifetime), then the principal must be a
-// database user and not revoked. Failures answer ERROR 18456 + DONE(error) and the session closes
-// the connection; every attempt is recorded with the reason.
+// Authentication at LOGIN7, where Azure SQL does it: refuse-switch, then SQL password or access token
+// (signature, audience, issuer, lifetime), then the principal must be a database user and not revoked,
+// then the database named in LOGIN7 must exist. Failures answer ERROR 18456 + DONE(error) and the
+// session closes the connection; every attempt is recorded with the reason. A database that does not
+// exist is answered the way Azure SQL answers it: ERROR 4060 ("Cannot open database ... requested by
+// the login"), then ERROR 18456 ("Login failed for user ..."), then DONE(error). The login was
+// authenticated first, so a token-credential client has fetched its token by then.
 
 /** TDS 7.4, the version Azure SQL acknowledges to current drivers (LOGINACK writes it big-endian). */
 const TDS_7_4 = 0x74000004;
@@ -42,6 +45,8 @@ const LANGUAGE = "us_english";
 
 export interface LoggedIn {
   principal: RecordedPrincipal;
+  /** The login token's `iat`, for revalidation against a revocation by issue time. */
+  tokenIssuedAt?: Date | undefined;
   /** The name the engine session runs as (database user, or SQL login). */
   engineUserName: string;
   authMode: AuthMode;
@@ -57,6 +62,8 @@ export type LoginStep =
 
 export class LoginHandler {
   private login7: Login7 | undefined;
+  /** What the login token says about itself (issue time, token id), once it has been read. */
+  private tokenFacts: Pick<LoginRecord, "tokenIssuedAt" | "tokenId"> = {};
 
   constructor(
     private readonly ctx: StandInContext,
@@ -76,14 +83,6 @@ export class LoginHandler {
 
     if (this.ctx.loginsRefused) {
       return this.fail(authMode, "refused", loginFailed(displayName), "logins are refused (refuseLogins)");
-    }
-    if (login7.database && login7.database.toLowerCase() !== this.ctx.database.toLowerCase()) {
-      return this.fail(
-        authMode,
-        "wrong-database",
-        cannotOpenDatabase(login7.database),
-        `asked for ${login7.database}`,
-      );
     }
     if (authMode === "sql") return this.sqlLogin(login7);
     if (!this.ctx.verifier) {
@@ -123,7 +122,13 @@ export class LoginHandler {
   private async tokenLogin(authMode: AuthMode, token: string): Promise<LoginStep> {
     const verifier = this.ctx.verifier;
     if (!verifier) return this.fail(authMode, "fedauth-not-configured", tokenLoginFailed(false));
+    await this.ctx.awaitLoginHold();
     const check = await verifier.verify(token, this.ctx.nowMs());
+    const { iat, uti } = check.claims ?? {};
+    this.tokenFacts = {
+      ...(typeof iat === "number" ? { tokenIssuedAt: new Date(iat * 1000) } : {}),
+      ...(typeof uti === "string" ? { tokenId: uti } : {}),
+    };
     const recorded = (p: typeof check.principal): RecordedPrincipal | undefined =>
       p && { name: p.name, objectId: p.objectId, appId: p.appId, tenantId: p.tenantId, kind: p.kind };
     if (!check.ok) {
@@ -137,7 +142,7 @@ export class LoginHandler {
       );
     }
     const principal = recorded(check.principal) as RecordedPrincipal;
-    if (this.ctx.users.isRevoked(check.principal)) {
+    if (this.ctx.users.isRevoked(check.principal, this.tokenFacts.tokenIssuedAt)) {
       return this.fail(
         authMode,
         "revoked",
@@ -168,6 +173,20 @@ export class LoginHandler {
     engineUserName: string,
     tokenExpiresAt: Date | undefined,
   ): LoginStep {
+    const database = this.login7?.database;
+    if (database && database.toLowerCase() !== this.ctx.database.toLowerCase()) {
+      // tedious keeps the LAST message as its connect error (18456, which it does not retry) and emits
+      // each one as `errorMessage`; 4060 alone would be retried by tedious as transient.
+      const user = authMode === "sql" ? principal.name : TOKEN_PRINCIPAL;
+      return this.fail(
+        authMode,
+        "wrong-database",
+        [cannotOpenDatabase(database), loginFailed(user)],
+        `asked for ${database}`,
+        principal,
+        tokenExpiresAt,
+      );
+    }
     // Transient failures are injected after authentication, so a token-credential client fetches a
     // token on every attempt, as it does against a database that is failing over.
     const injected = this.ctx.takeInjectedLoginError();
@@ -212,26 +231,36 @@ export class LoginHandler {
     return {
       kind: "success",
       payload: writer.toBuffer(),
-      loggedIn: { principal, engineUserName, authMode, tokenExpiresAt, packetSize, loginAt },
+      loggedIn: {
+        principal,
+        tokenIssuedAt: this.tokenFacts.tokenIssuedAt,
+        engineUserName,
+        authMode,
+        tokenExpiresAt,
+        packetSize,
+        loginAt,
+      },
     };
   }
 
+  /** `errors`: the ERROR tokens in the order sent; the record keeps the first number (the reason). */
   private fail(
     authMode: AuthMode,
     reason: LoginFailureReason,
-    error: ServerError,
+    errors: ServerError | readonly [ServerError, ...ServerError[]],
     detail?: string,
     principal?: RecordedPrincipal,
     tokenExpiresAt?: Date,
   ): LoginStep {
+    const sent: readonly ServerError[] = "number" in errors ? [errors] : errors;
     const writer = new ByteWriter();
-    writeServerError(writer, error, this.ctx.serverName);
+    for (const error of sent) writeServerError(writer, error, this.ctx.serverName);
     writeDone(writer, { status: DoneStatus.ERROR });
     this.record({
       authMode,
       ok: false,
       failure: reason,
-      errorNumber: error.number,
+      errorNumber: sent[0]?.number,
       detail,
       principal,
       tokenExpiresAt,
@@ -239,12 +268,18 @@ export class LoginHandler {
     return { kind: "failure", payload: writer.toBuffer() };
   }
 
-  private record(fields: Omit<LoginRecord, "at" | "sessionId" | "encryption" | "announcedSpn">): void {
+  private record(
+    fields: Omit<
+      LoginRecord,
+      "at" | "sessionId" | "encryption" | "announcedSpn" | "tokenIssuedAt" | "tokenId"
+    >,
+  ): void {
     const record: LoginRecord = {
       at: new Date(),
       sessionId: this.sessionId,
       encryption: this.encryption,
       ...fields,
+      ...this.tokenFacts,
     };
     if (fields.authMode === "fedauth-credential") record.announcedSpn = this.ctx.fedAuthInfo.spn;
     this.ctx.recordLogin(record);

@@ -1,3 +1,4 @@
+import type { SessionCloseReason } from "./events.js";
 import type { TokenFailureReason } from "./token-verifier.js";
 
 // What the stand-in remembers about logins and sessions, for tests to assert on. Never secrets:
@@ -42,6 +43,13 @@ export interface LoginRecord {
   detail?: string;
   principal?: RecordedPrincipal;
   tokenExpiresAt?: Date;
+  /** The login token's `iat` (1 s resolution), when it had one. */
+  tokenIssuedAt?: Date;
+  /**
+   * The login token's `uti` claim (Entra's unique token id, not a secret), when it had one: tells which
+   * of several tokens a login used.
+   */
+  tokenId?: string;
   /** For token-credential logins: the SPN announced in FEDAUTHINFO. */
   announcedSpn?: string;
 }
@@ -56,6 +64,12 @@ export interface SessionInfo {
   inTransaction: boolean;
   /** Set by revalidate(): statements on this session check the token and the principal first. */
   revalidated: boolean;
+}
+
+/** A session that has ended: what it was, and when and why it closed. */
+export interface ClosedSessionInfo extends SessionInfo {
+  closedAt: Date;
+  closeReason: SessionCloseReason;
 }
 
 export interface StandInCounters {

@@ -211,7 +211,7 @@ export class RequestDispatcher {
     const skewMs = (ctx.verifier?.clockSkewSeconds ?? 0) * 1000;
     let reason: "token-expired" | "revoked" | "dropped" | undefined;
     if (tokenExpiresAt && ctx.nowMs() - skewMs >= tokenExpiresAt.getTime()) reason = "token-expired";
-    else if (ctx.users.isRevokedObjectId(principal.objectId)) reason = "revoked";
+    else if (ctx.users.isRevokedObjectId(principal.objectId, loggedIn.tokenIssuedAt)) reason = "revoked";
     else if (principal.databaseUser && !ctx.users.get(principal.databaseUser)) reason = "dropped";
     if (!reason) return undefined;
     return this.refused(reason);

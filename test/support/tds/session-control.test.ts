@@ -196,6 +196,51 @@ describe("session control", () => {
       ]);
       standIn.restorePrincipal(dave.objectId);
     });
+
+    it("revoked for tokens issued before a time: only sessions that logged in with an older token get 37396", async () => {
+      const gina = identity.entra.registerUser({ upn: "gina@contoso.test" });
+      standIn.createUser({ name: "gina@contoso.test", objectId: gina.objectId });
+      const now = Math.floor(Date.now() / 1000);
+      const token = (issuedAt: number): ConnectionAuthentication => ({
+        type: "azure-active-directory-access-token",
+        options: { token: identity.entra.mintAccessToken({ principal: gina, issuedAt }).token },
+      });
+      const older = await login(token(now - 10));
+      const newer = await login(token(now + 1));
+      standIn.revokePrincipal(gina.objectId, { tokensIssuedBefore: new Date(now * 1000) });
+      try {
+        standIn.revalidate();
+        await expect(query(older.connection, "SELECT 1 AS one")).rejects.toMatchObject({ number: 37396 });
+        expect((await query(newer.connection, "SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+      } finally {
+        standIn.restorePrincipal(gina.objectId);
+      }
+    });
+  });
+
+  describe("closedSessions", () => {
+    it("keeps each ended session with its login time, close time and reason", async () => {
+      const byClient = await login(auth(alice));
+      const killed = await login(auth(alice));
+      const started = Date.now();
+      await close(byClient.connection);
+      expect(standIn.killSession(killed.sessionId)).toBe(true);
+      await expect
+        .poll(() =>
+          standIn.closedSessions.filter((s) => [byClient.sessionId, killed.sessionId].includes(s.id)),
+        )
+        .toHaveLength(2);
+      const closed = standIn.closedSessions;
+      expect(closed.find((s) => s.id === byClient.sessionId)).toMatchObject({
+        closeReason: "client",
+        principal: { objectId: alice.objectId },
+      });
+      expect(closed.find((s) => s.id === killed.sessionId)).toMatchObject({ closeReason: "killed" });
+      for (const session of closed.filter((s) => [byClient.sessionId, killed.sessionId].includes(s.id))) {
+        expect(session.closedAt.getTime()).toBeGreaterThanOrEqual(started);
+        expect(session.loginAt.getTime()).toBeLessThanOrEqual(session.closedAt.getTime());
+      }
+    });
   });
 
   describe("latency and attention", () => {

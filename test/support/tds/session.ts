@@ -7,7 +7,7 @@ import { type LoggedIn, LoginHandler, type LoginStep } from "./login-handler.js"
 import { parseLogin7 } from "./login7.js";
 import { PacketType, type TdsMessage } from "./packet.js";
 import { buildPreloginResponse, Encryption, parsePrelogin } from "./prelogin.js";
-import type { SessionInfo } from "./records.js";
+import type { ClosedSessionInfo, SessionInfo } from "./records.js";
 import { delay, RequestDispatcher } from "./request-dispatcher.js";
 import { SessionTransport } from "./session-transport.js";
 
@@ -36,7 +36,8 @@ export class Session {
     readonly id: number,
     socket: Socket,
     private readonly ctx: StandInContext,
-    private readonly onClosed: (session: Session) => void,
+    /** `info`: what the session was, when it had logged in. */
+    private readonly onClosed: (session: Session, info: ClosedSessionInfo | undefined) => void,
   ) {
     this.transport = new SessionTransport(socket, id, ctx.tls, {
       onMessage: (message) => this.enqueue(message),
@@ -85,9 +86,10 @@ export class Session {
   }
 
   private async cleanup(): Promise<void> {
+    const info = this.info();
     this.state = "closed";
     this.queue = [];
-    this.onClosed(this);
+    this.onClosed(this, info && { ...info, closedAt: new Date(), closeReason: this.closeReason });
     this.ctx.emit({ type: "session-closed", sessionId: this.id, reason: this.closeReason });
     await this.requests?.close();
   }

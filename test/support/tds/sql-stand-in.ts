@@ -9,7 +9,7 @@ import { type CreateUserInput, type DatabaseUser, DatabaseUsers } from "./databa
 import { defaultCertificate } from "./default-certificate.js";
 import type { StandInEvent } from "./events.js";
 import { DEFAULTS, defaultStsUrl, type SqlStandInOptions, validateOptions } from "./options.js";
-import type { LoginRecord, SessionInfo, StandInCounters } from "./records.js";
+import type { ClosedSessionInfo, LoginRecord, SessionInfo, StandInCounters } from "./records.js";
 import { Session } from "./session.js";
 import { parseUserStatements } from "./sql-text.js";
 import { TokenVerifier } from "./token-verifier.js";
@@ -21,6 +21,8 @@ import { runUserStatements } from "./user-statements.js";
 
 /** First SPID handed out; SQL Server reserves the lower ones for system sessions. */
 const FIRST_SESSION_ID = 51;
+/** How many ended sessions `closedSessions` keeps (oldest dropped), so long benchmark runs stay bounded. */
+const CLOSED_SESSIONS_KEPT = 10_000;
 
 export async function startSqlStandIn(options: SqlStandInOptions = {}): Promise<SqlStandIn> {
   validateOptions(options);
@@ -44,9 +46,19 @@ export interface ConnectionConfigOptions {
   options?: Partial<ConnectionOptions>;
 }
 
+/** Token logins held by `holdLogins()` until `release()`. */
+export interface LoginHold {
+  /** Token logins waiting at the hold right now. */
+  readonly waiting: number;
+  /** Lets the waiting logins (and every later one) go on. Idempotent. */
+  release(): void;
+}
+
 export class SqlStandIn {
   private readonly server: net.Server;
   private readonly sessions_ = new Map<number, Session>();
+  private readonly closedSessions_: ClosedSessionInfo[] = [];
+  private hold: { promise: Promise<void>; release: () => void; waiting: number } | undefined;
   private nextSessionId = FIRST_SESSION_ID;
   private readonly loginRecords: LoginRecord[] = [];
   private readonly users_: DatabaseUsers;
@@ -112,6 +124,7 @@ export class SqlStandIn {
         return self.enginePromise !== undefined;
       },
       nowMs: () => Date.now() + this.clockOffset,
+      awaitLoginHold: () => this.awaitLoginHold(),
       takeInjectedLoginError: () => this.takeInjectedLoginError(),
       recordLogin: (record) => {
         this.loginRecords.push(record);
@@ -185,13 +198,43 @@ export class SqlStandIn {
     return this.users_.list();
   }
 
-  /** The principal (by object id) loses access: new logins fail 18456, sessions 37396 after revalidate(). */
-  revokePrincipal(objectId: string): void {
-    this.users_.revoke(objectId);
+  /**
+   * The principal (by object id) loses access: new logins fail 18456, sessions 37396 after revalidate().
+   * With `tokensIssuedBefore`, only tokens whose `iat` (1 s resolution) is before that time are refused
+   * (at login, and on revalidated sessions): a token fetched afterwards logs in. Replaces an earlier
+   * revocation of the principal.
+   */
+  revokePrincipal(objectId: string, options: { tokensIssuedBefore?: Date } = {}): void {
+    this.users_.revoke(objectId, options.tokensIssuedBefore);
   }
 
   restorePrincipal(objectId: string): void {
     this.users_.unrevoke(objectId);
+  }
+
+  /**
+   * From now on, token logins wait after their token has arrived (LOGIN7 inline, or FEDAUTH_TOKEN) and
+   * before it is checked, until `release()`: a test can let a client do something (a token refresh)
+   * while its login is in flight, and decide what the server will answer. One hold at a time.
+   */
+  holdLogins(): LoginHold {
+    if (this.hold !== undefined) throw new Error("SqlStandIn: logins are already held; release() first");
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const hold = { promise, release, waiting: 0 };
+    this.hold = hold;
+    return {
+      get waiting() {
+        return hold.waiting;
+      },
+      release: () => {
+        if (this.hold === hold) this.hold = undefined;
+        hold.waiting = 0;
+        hold.release();
+      },
+    };
   }
 
   // ---- observation -----------------------------------------------------------------------------
@@ -204,6 +247,13 @@ export class SqlStandIn {
   /** Logged-in sessions right now. */
   get sessions(): SessionInfo[] {
     return [...this.sessions_.values()].flatMap((session) => session.info() ?? []);
+  }
+
+  /**
+   * Sessions that logged in and have ended, oldest end first, with when and why (the last 10,000).
+   */
+  get closedSessions(): ClosedSessionInfo[] {
+    return this.closedSessions_.map((session) => ({ ...session, principal: { ...session.principal } }));
   }
 
   get counters(): StandInCounters {
@@ -343,7 +393,12 @@ export class SqlStandIn {
     }
     const id = this.nextSessionId++;
     this.counters_.connectionsAccepted++;
-    const session = new Session(id, socket, this.ctx, (closed) => this.sessions_.delete(closed.id));
+    const session = new Session(id, socket, this.ctx, (closed, info) => {
+      this.sessions_.delete(closed.id);
+      if (info === undefined) return;
+      this.closedSessions_.push(info);
+      if (this.closedSessions_.length > CLOSED_SESSIONS_KEPT) this.closedSessions_.shift();
+    });
     this.sessions_.set(id, session);
     this.emit({ type: "connection", sessionId: id });
   }
@@ -364,6 +419,13 @@ export class SqlStandIn {
     }
     this.emit({ type: "engine-started", durationMs: performance.now() - started });
     return engine;
+  }
+
+  private async awaitLoginHold(): Promise<void> {
+    const hold = this.hold;
+    if (hold === undefined) return;
+    hold.waiting++;
+    await hold.promise;
   }
 
   private takeInjectedLoginError(): ServerError | undefined {
