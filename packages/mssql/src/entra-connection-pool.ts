@@ -7,17 +7,17 @@ import {
 } from "@entra-sql/driver-kit";
 import type { AcquireCallback, MssqlClasses, MssqlPoolInternals, TediousConnection } from "./mssql-driver.js";
 import type { ResolvedOptions } from "./options.js";
+import { PACKAGE_NAME as PACKAGE } from "./options.js";
 import { checkPoolConfig } from "./pool-config.js";
 
 // The ConnectionPool subclass: mssql's pool hooks wired to the driver-kit lifecycle. `_poolCreate()`
 // reads `_config()` and calls `beforeConnect` synchronously, so each login attempt is that call with the
 // login pending. `request`, `query`, `batch`, `transaction`: this module's classes, not mssql's globals.
 
-/** The key of a pool's FreshConnections, which this module's Request, Transaction and PreparedStatement use. */
+/** The key of a pool's FreshConnections, for this module's Request, Transaction and PreparedStatement. */
 export const POOL_LINK = Symbol("@entra-sql/mssql pool");
 export type PoolLink = FreshConnections<TediousConnection>;
 
-/** The pool link of `parent` when it is one of this package's pools. */
 export const poolLinkOf = (parent: unknown): PoolLink | undefined =>
   typeof parent === "object" && parent !== null
     ? (parent as { [POOL_LINK]?: PoolLink })[POOL_LINK]
@@ -55,9 +55,8 @@ export function createPoolClass(
 
     override _config(): Record<string, unknown> {
       const authentication = this.#logins.authentication;
-      if (authentication === undefined) {
-        throw new Error(`${options.packageName}: mssql called _config() outside a login; its pool changed`);
-      }
+      if (authentication === undefined)
+        throw new Error(`${PACKAGE}: _config() outside a login; mssql changed`);
       const { type, ...authOptions } = authentication;
       return { ...super._config(), authentication: { type, options: authOptions } };
     }

@@ -14,11 +14,10 @@ export interface EntraMssqlExtras {
 }
 
 /**
- * The `mssql` module whose pools log connections in with Entra ID tokens and retire them at max age,
- * before their token expires, and when idle past either; a statement refused with 37396 (its session's
- * token expired) runs once more on a fresh connection, or inside a transaction or prepared statement
- * fails with a `SessionTokenExpiredError`. Everything else is mssql's own (`sql.Int`, ...); `connect(config)`
- * returns a connected pool of this module (mssql's global helpers such as `sql.query` are not routed).
+ * The `mssql` module whose pools log connections in with Entra ID tokens and retire them at max age or
+ * before their token expires; a statement refused with 37396 runs once more on a fresh connection, or
+ * fails with a `SessionTokenExpiredError` inside a transaction or prepared statement. The rest is mssql's
+ * own (`sql.Int`, ...); `connect(config)` returns a connected pool of this module, not mssql's global one.
  * @example
  * import mssql from "mssql";
  * const sql = createEntraMssql(mssql, { credential: "managed-identity" });

@@ -4,13 +4,11 @@ import type { TediousConnection } from "./mssql-driver.js";
 import { PACKAGE_NAME } from "./options.js";
 import { runStatement } from "./refusals.js";
 
-// The PreparedStatement subclass (error 37396). It holds one connection from prepare() to unprepare(),
-// and its handle lives only in that session: a refused prepare() held nothing yet and runs once more; a
-// refused execute() is named; unprepare() sends nothing on a refused session (mssql would keep the
-// connection when sp_unprepare fails). mssql runs sp_prepare, sp_execute and sp_unprepare with its own
-// global Request class, so the errors are named around those calls.
+// The PreparedStatement subclass (37396). Its handle lives only in its session: a refused prepare() ran
+// nothing and runs once more; a refused execute() is named; unprepare() sends nothing on a refused session
+// (mssql would keep the connection when sp_unprepare fails). mssql runs sp_prepare/sp_execute/sp_unprepare
+// with its own global Request class, so errors are named around those calls (lib/base/prepared-statement.js).
 
-/** mssql's PreparedStatement (lib/base/prepared-statement.js, mssql 11 and 12). */
 interface MssqlPreparedStatementInternals {
   parent: unknown;
   prepared: boolean;

@@ -29,12 +29,9 @@ export interface MssqlPoolInternals {
   connect(): Promise<unknown>;
 }
 
-/** What createEntraMssql needs from the module it is given: `require("mssql")` / `import * as mssql`. */
+/** The module createEntraMssql takes (`import mssql from "mssql"`); `classesOf` checks the rest. */
 export interface MssqlModule {
   ConnectionPool: abstract new (...args: never[]) => unknown;
-  Request?: abstract new (...args: never[]) => unknown;
-  Transaction?: abstract new (...args: never[]) => unknown;
-  PreparedStatement?: abstract new (...args: never[]) => unknown;
 }
 
 type Class = new (...args: never[]) => object;
@@ -47,8 +44,7 @@ const HOOKS: Record<keyof MssqlClasses, readonly string[]> = {
   PreparedStatement: ["_prepare", "_execute", "_unprepare"],
 };
 
-const SUPPORTED =
-  'the node-mssql module with its tedious driver (import mssql from "mssql"), version 11 or 12';
+const SUPPORTED = 'the node-mssql module with its tedious driver (import mssql from "mssql"), 11 or 12';
 
 /** The module's classes, after checking it is node-mssql with the tedious driver and has every hook used. */
 export function classesOf(mssql: unknown): MssqlClasses {

@@ -24,12 +24,8 @@ export function checkPoolConfig(config: Record<string, unknown>): {
       "a function",
     );
   }
-  const pool = config.pool as Record<string, unknown> | undefined | null;
-  const validate = pool?.validate as PoolValidate | undefined;
-  if (validate !== undefined) {
-    // Taken out (of a copy) so that mssql's tarn options keep `validate: this._poolValidate`.
-    const { validate: _taken, ...rest } = pool as Record<string, unknown>;
-    config.pool = rest;
-  }
+  // `validate` is taken out (of a copy) so that mssql's tarn options keep `validate: this._poolValidate`.
+  const { validate, ...pool } = (config.pool ?? {}) as { validate?: PoolValidate };
+  if (validate !== undefined) config.pool = pool;
   return { validate, beforeConnect };
 }

@@ -2,8 +2,8 @@ import { type NodeCallback, runWithOneRetry } from "@entra-sql/driver-kit";
 import { poolLinkOf } from "./entra-connection-pool.js";
 import { type EntraMssqlEvent, PACKAGE_NAME } from "./options.js";
 
-// Error 37396 as the Request, Transaction and PreparedStatement subclasses see it. The pool's lifecycle
-// has already retired the connection (from tedious' `errorMessage`); these decide what the caller gets.
+// Error 37396 as the Request, Transaction and PreparedStatement see it (the pool's lifecycle has already
+// retired the connection); these decide what the caller gets.
 
 /** What holds the connection of a request whose parent is not the pool (another module's pool: neither). */
 export function holderOf(parent: unknown): "transaction" | "prepared-statement" | undefined {
