@@ -14,14 +14,9 @@ import { checkPoolConfig } from "./pool-config.js";
 // reads `_config()` and calls `beforeConnect` synchronously, so each login attempt is that call with the
 // login pending. `request`, `query`, `batch`, `transaction`: this module's classes, not mssql's globals.
 
-/** The key of a pool's FreshConnections, for this module's Request, Transaction and PreparedStatement. */
-export const POOL_LINK = Symbol("@entra-sql/mssql pool");
-export type PoolLink = FreshConnections<TediousConnection>;
-
-export const poolLinkOf = (parent: unknown): PoolLink | undefined =>
-  typeof parent === "object" && parent !== null
-    ? (parent as { [POOL_LINK]?: PoolLink })[POOL_LINK]
-    : undefined;
+/** Each pool's FreshConnections, for this module's Request, Transaction and PreparedStatement. */
+export const poolLinks = new WeakMap<object, FreshConnections<TediousConnection>>();
+export const poolLinkOf = (parent: unknown) => poolLinks.get(parent as object);
 
 type Class = new (...args: unknown[]) => object;
 type PoolClass = new (config: unknown, callback?: unknown) => MssqlPoolInternals;
@@ -30,20 +25,20 @@ export function createPoolClass(
   classes: MssqlClasses & { Request: Class; Transaction: Class },
   options: ResolvedOptions,
 ): PoolClass {
-  const Base = classes.ConnectionPool as unknown as PoolClass;
-  const { Request, Transaction } = classes;
+  const { ConnectionPool, Request, Transaction } = classes;
 
-  class EntraConnectionPool extends Base {
+  class EntraConnectionPool extends (ConnectionPool as unknown as PoolClass) {
     readonly #lifecycle = new ConnectionLifecycle<TediousConnection>({
       options: options as never,
       closeConnection: (connection) => connection.closed !== true && connection.close(),
     });
     readonly #logins = new PendingLogin(this.#lifecycle);
-    readonly [POOL_LINK]: PoolLink = new FreshConnections(this.#lifecycle);
+    readonly #fresh = new FreshConnections(this.#lifecycle);
     readonly #userValidate;
 
     constructor(config: unknown, callback?: unknown) {
       super(config, callback);
+      poolLinks.set(this, this.#fresh);
       const { validate, beforeConnect } = checkPoolConfig(this.config);
       this.#userValidate = validate;
       requireKnownScope(options, this.config.server);
@@ -70,9 +65,10 @@ export function createPoolClass(
     override _poolValidate(connection: TediousConnection): boolean | Promise<boolean> {
       if (!this.#lifecycle.isUsable(connection)) return false;
       const base = super._poolValidate(connection);
-      const userValidate = this.#userValidate;
-      if (userValidate === undefined || base === false) return base;
-      return Promise.resolve(base).then((ok) => ok && userValidate(connection));
+      const user = this.#userValidate;
+      return user === undefined || base === false
+        ? base
+        : Promise.resolve(base).then((ok) => ok && user(connection));
     }
 
     override release(connection: TediousConnection): this {
@@ -93,16 +89,17 @@ export function createPoolClass(
 
     /** A requester retrying after 37396 gets a connection that logged in after the refusal. */
     override acquire(requester: object, callback?: AcquireCallback): unknown {
-      const fresh = this[POOL_LINK].acquire(requester, {
+      const fresh = this.#fresh.acquire(requester, {
         acquire: () => super.acquire(requester) as Promise<TediousConnection>,
         release: (connection) => this.release(connection),
         maxTries: maxTriesFor(this.config.pool?.max),
       });
       if (fresh === undefined) return super.acquire(requester, callback);
       if (typeof callback !== "function") return fresh;
+      // Called outside the promise, as mssql would: a throwing callback is not a rejection.
       fresh.then(
-        (connection) => process.nextTick(callback, null, connection, this.config),
-        (error: unknown) => process.nextTick(callback, error),
+        (c) => process.nextTick(callback, null, c, this.config),
+        (e) => process.nextTick(callback, e),
       );
       return this;
     }

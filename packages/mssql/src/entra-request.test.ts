@@ -5,7 +5,7 @@ import {
   type SessionTokenExpiredError,
 } from "@entra-sql/driver-kit";
 import { describe, expect, it } from "vitest";
-import { POOL_LINK } from "./entra-connection-pool.js";
+import { poolLinks } from "./entra-connection-pool.js";
 import { createRequestClass } from "./entra-request.js";
 import type { EntraMssqlEvent } from "./options.js";
 
@@ -34,7 +34,9 @@ class FakeRequest extends EventEmitter {
     this.#play("query", callback);
   }
   // Like tedious' Request: a batch runs through _query.
+  _isBatch = false;
   _batch(batch: unknown, callback: Callback): void {
+    this._isBatch = true;
     this._query(batch, callback);
   }
   _execute(_procedure: unknown, callback: Callback): void {
@@ -58,7 +60,7 @@ function setUp(script: Step[], parent: "pool" | "transaction" | "foreign" = "poo
   const owner: Record<PropertyKey, unknown> = { script };
   if (parent === "pool") {
     // The pool's link, as far as the Request uses it: the fresh-connection demand and the event.
-    owner[POOL_LINK] = {
+    const link = {
       retry: (requester: object, extra: object) => {
         fresh.push(requester);
         events.push({
@@ -68,6 +70,7 @@ function setUp(script: Step[], parent: "pool" | "transaction" | "foreign" = "poo
         } as EntraMssqlEvent);
       },
     };
+    poolLinks.set(owner, link as never);
   }
   if (parent === "transaction") owner.commit = () => undefined;
   const request = new Request(owner) as unknown as FakeRequest & {

@@ -8,16 +8,16 @@ import { poolLinkOf } from "./entra-connection-pool.js";
 import { PACKAGE_NAME } from "./options.js";
 import { holderOf, type Method, runStatement } from "./refusals.js";
 
-// The Request subclass: mssql's public methods call `_query`, `_batch`, `_execute`, `_bulk` with a
-// completion callback, run with driver-kit's one retry after 37396 (refusals.ts). Streamed requests
-// (mssql 11 and 12 lib/tedious/request.js) emit each server error as an 'error' event at once, and the
-// callback then gets no error: so `emit` holds back a 37396 'error' of a first attempt that streamed
-// nothing yet, and the callback retries instead. After results, a retry would deliver them twice: the
-// 'error' is named ("stream").
+// The Request subclass: mssql's `_query` (a batch too, `_isBatch` set), `_execute` and `_bulk` run with
+// driver-kit's one retry after 37396 (refusals.ts). Streamed requests (mssql 11 and 12) emit each server
+// error as an 'error' event at once, and the callback then gets no error: so `emit` holds back a 37396
+// 'error' of a first attempt that streamed nothing yet, and the callback retries instead. After results,
+// a retry would deliver them twice: the 'error' is named ("stream").
 
 interface MssqlRequestInternals {
   parent: unknown;
   stream: unknown;
+  _isBatch?: boolean;
   _query(command: unknown, callback: NodeCallback): void;
   _batch(batch: unknown, callback: NodeCallback): void;
   _execute(procedure: unknown, callback: NodeCallback): void;
@@ -28,9 +28,7 @@ export type MssqlRequestConstructor = new (...args: unknown[]) => MssqlRequestIn
 
 /** One run of a statement on one connection. */
 interface Attempt {
-  /** A first run on the pool: a refusal (streamed: before any result) runs the statement once more. */
-  readonly retryable: boolean;
-  /** What a refusal not retried becomes; `undefined` on another module's pool (errors left alone). */
+  /** A refusal's name; "stream" (first run on the pool): retried if before any result; `undefined`: as is. */
   readonly namedAs: SessionTokenExpiredDuring | undefined;
   /** A streamed 37396 'error' held back: the completion callback retries instead of finishing. */
   heldBack?: unknown;
@@ -43,15 +41,9 @@ const STREAMED_RESULTS = new Set<string | symbol>(["recordset", "row", "rowsaffe
 export function createRequestClass(Base: new (...args: never[]) => object): MssqlRequestConstructor {
   class EntraRequest extends (Base as unknown as MssqlRequestConstructor) {
     #attempt: Attempt | undefined;
-    /** Set while a statement method runs synchronously: mssql's `_batch` calls `_query`, wrapped once. */
-    #entered = false;
 
     override _query(command: unknown, callback: NodeCallback): void {
-      this.#run("query", callback, (cb) => super._query(command, cb));
-    }
-
-    override _batch(batch: unknown, callback: NodeCallback): void {
-      this.#run("batch", callback, (cb) => super._batch(batch, cb));
+      this.#run(this._isBatch === true ? "batch" : "query", callback, (cb) => super._query(command, cb));
     }
 
     override _execute(procedure: unknown, callback: NodeCallback): void {
@@ -67,40 +59,28 @@ export function createRequestClass(Base: new (...args: never[]) => object): Mssq
       if (attempt?.namedAs === undefined || !this.stream) return super.emit(event, ...args);
       if (STREAMED_RESULTS.has(event)) attempt.delivered = true;
       if (event !== "error" || !isUnnamedRefusal(args[0])) return super.emit(event, ...args);
-      if (!attempt.retryable || attempt.delivered)
+      if (attempt.namedAs !== "stream" || attempt.delivered)
         return super.emit("error", nameRefusal(args[0], attempt.namedAs, PACKAGE_NAME));
       attempt.heldBack ??= args[0];
       return true;
     }
 
     #run(method: Method, callback: NodeCallback, call: (callback: NodeCallback) => void): void {
-      if (this.#entered) {
-        call(callback);
-        return;
-      }
-      const onPool = poolLinkOf(this.parent) !== undefined;
-      const first: Attempt = { retryable: onPool, namedAs: onPool ? "stream" : holderOf(this.parent) };
-      const second: Attempt = { retryable: false, namedAs: "retry" };
+      const first: Attempt = { namedAs: poolLinkOf(this.parent) ? "stream" : holderOf(this.parent) };
+      const second: Attempt = { namedAs: "retry" };
       runStatement(
         this,
         method,
-        (cb, attempt) => this.#start(attempt === 1 ? first : second, call, cb),
+        (cb, attempt) => {
+          this.#attempt = attempt === 1 ? first : second;
+          call(cb);
+        },
         (error, ...rest) => {
           this.#attempt = undefined;
           callback(error, ...rest);
         },
         (error) => first.heldBack !== undefined || isUnnamedRefusal(error),
       );
-    }
-
-    #start(next: Attempt, call: (callback: NodeCallback) => void, callback: NodeCallback): void {
-      this.#attempt = next;
-      this.#entered = true;
-      try {
-        call(callback);
-      } finally {
-        this.#entered = false;
-      }
     }
   }
   Object.defineProperty(EntraRequest, "name", { value: "Request" });

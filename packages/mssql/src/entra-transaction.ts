@@ -9,7 +9,7 @@ import { runStatement } from "./refusals.js";
 
 interface MssqlTransactionInternals {
   parent: unknown;
-  overrides?: object;
+  request(config?: unknown): { overrides?: object };
   _begin(isolationLevel: unknown, callback: NodeCallback): void;
   _commit(callback: NodeCallback): void;
 }
@@ -20,13 +20,9 @@ export function createTransactionClass(
   Request: new (...args: unknown[]) => object,
 ): MssqlTransactionConstructor {
   class EntraTransaction extends (Base as unknown as MssqlTransactionConstructor) {
-    /** mssql's, with this module's Request. */
-    request(config?: { requestTimeout?: number }): unknown {
-      const timeout = config?.requestTimeout;
-      const overrides = Number.isFinite(timeout)
-        ? { ...this.overrides, requestTimeout: timeout }
-        : this.overrides;
-      return new Request(this, { ...overrides });
+    /** mssql's, with this module's Request (and the overrides mssql's own request would get). */
+    override request(config?: unknown): { overrides?: object } {
+      return new Request(this, super.request(config).overrides);
     }
 
     override _begin(isolationLevel: unknown, callback: NodeCallback): void {

@@ -3,6 +3,8 @@ import { checkConnectionSettings, checkTarnPoolOptions } from "@entra-sql/driver
 import type { TediousConnection } from "./mssql-driver.js";
 import { PACKAGE_NAME } from "./options.js";
 
+const invalid = invalidOptionFor(PACKAGE_NAME);
+
 // The mssql config, checked when a pool is created (after mssql parsed a connection string, if it was
 // one). tarn itself would refuse an unknown pool key only once the first connection has logged in.
 
@@ -18,11 +20,7 @@ export function checkPoolConfig(config: Record<string, unknown>): {
   checkTarnPoolOptions(config.pool, "config.pool", PACKAGE_NAME);
   const beforeConnect = config.beforeConnect as BeforeConnect | undefined;
   if (beforeConnect !== undefined && typeof beforeConnect !== "function") {
-    throw invalidOptionFor(PACKAGE_NAME)(
-      "config.beforeConnect",
-      describeOptionValue(beforeConnect),
-      "a function",
-    );
+    throw invalid("config.beforeConnect", describeOptionValue(beforeConnect), "a function");
   }
   // `validate` is taken out (of a copy) so that mssql's tarn options keep `validate: this._poolValidate`.
   const { validate, ...pool } = (config.pool ?? {}) as { validate?: PoolValidate };

@@ -26,7 +26,6 @@ export function runStatement(
   refused?: (error: unknown) => boolean,
 ): void {
   const { parent } = requester;
-  const fresh = poolLinkOf(parent);
-  const settings = { fresh, requester, extra: { method }, holder: holderOf(parent), refused };
-  runWithOneRetry({ ...settings, packageName: PACKAGE_NAME }, run, done);
+  const settings = { fresh: poolLinkOf(parent), requester, extra: { method }, holder: holderOf(parent) };
+  runWithOneRetry({ ...settings, refused, packageName: PACKAGE_NAME }, run, done);
 }

@@ -87,6 +87,14 @@ describe("the module object", () => {
       expect(pool.request()).toBeInstanceOf(sql.Request);
       expect(pool.transaction()).toBeInstanceOf(sql.Transaction);
       expect(new sql.Transaction(pool).request()).toBeInstanceOf(sql.Request);
+      // A transaction's request keeps mssql's own overrides: the transaction's and a valid requestTimeout.
+      const trx = new sql.Transaction(pool) as mssql.Transaction & { overrides?: object };
+      trx.overrides = { requestTimeout: 2500 };
+      const overridesOf = (config?: object) =>
+        (trx.request(config as never) as mssql.Request & { overrides?: object }).overrides;
+      expect(overridesOf()).toEqual({ requestTimeout: 2500 });
+      expect(overridesOf({ requestTimeout: 1234 })).toEqual({ requestTimeout: 1234 });
+      expect(overridesOf({ requestTimeout: -1 })).toEqual({ requestTimeout: 2500 });
       expect((await pool.request().query("SELECT 1 AS one")).recordset).toEqual([{ one: 1 }]);
       expect((await pool.query`SELECT ${2} AS two`).recordset).toEqual([{ two: 2 }]);
       expect((await pool.batch("SELECT 3 AS three")).recordset).toEqual([{ three: 3 }]);
