@@ -88,10 +88,10 @@ describe("the module object", () => {
       expect(pool.transaction()).toBeInstanceOf(sql.Transaction);
       expect(new sql.Transaction(pool).request()).toBeInstanceOf(sql.Request);
       // A transaction's request keeps mssql's own overrides: the transaction's and a valid requestTimeout.
-      const trx = new sql.Transaction(pool) as mssql.Transaction & { overrides?: object };
+      type WithOverrides = { overrides?: object; request(config?: object): WithOverrides };
+      const trx = new sql.Transaction(pool) as unknown as WithOverrides;
       trx.overrides = { requestTimeout: 2500 };
-      const overridesOf = (config?: object) =>
-        (trx.request(config as never) as mssql.Request & { overrides?: object }).overrides;
+      const overridesOf = (config?: object) => trx.request(config).overrides;
       expect(overridesOf()).toEqual({ requestTimeout: 2500 });
       expect(overridesOf({ requestTimeout: 1234 })).toEqual({ requestTimeout: 1234 });
       expect(overridesOf({ requestTimeout: -1 })).toEqual({ requestTimeout: 2500 });
