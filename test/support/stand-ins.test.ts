@@ -1,7 +1,9 @@
 import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -9,6 +11,7 @@ import { AzureCliCredential, ClientSecretCredential } from "@azure/identity";
 import sql from "mssql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StandInsSettings } from "./stand-ins.js";
+import type { StandInsSettingsFile } from "./stand-ins-cli.js";
 
 // `pnpm stand-ins` as a client in another language would use it: start the CLI, read its one
 // line of JSON, and reach both stand-ins from that line alone with real credentials and drivers.
@@ -19,11 +22,20 @@ const fixture = fileURLToPath(new URL("./fixtures/managed-identity-query.mjs", i
 
 type CliProcess = ChildProcessByStdio<null, Readable, Readable>;
 
-function startCli(args: string[] = []): CliProcess {
+function startCli(args: string[] = [], env?: NodeJS.ProcessEnv): CliProcess {
   return spawn(process.execPath, ["--import", "tsx", cliPath, ...args], {
     cwd: testDir,
     stdio: ["ignore", "pipe", "pipe"],
+    ...(env === undefined ? {} : { env }),
   });
+}
+
+/** Everything the process writes on stdout, as one string (complete once it has exited). */
+function collect(stream: Readable): { text: string } {
+  const out = { text: "" };
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => (out.text += chunk));
+  return out;
 }
 
 async function firstLine(child: CliProcess): Promise<string> {
@@ -116,7 +128,13 @@ describe("pnpm stand-ins", () => {
       port: settings.sql.port,
       database: settings.sql.database,
       authentication: { type: "azure-active-directory-access-token", options: { token } },
-      options: { encrypt: true, trustServerCertificate: false, cryptoCredentialsDetails: { ca } },
+      // serverName: the name on the stand-in's certificate (an IP address as the TLS server name is DEP0123).
+      options: {
+        encrypt: true,
+        trustServerCertificate: false,
+        serverName: "localhost",
+        cryptoCredentialsDetails: { ca },
+      },
       pool: { min: 0, max: 4 },
     });
     await pool.connect();
@@ -146,6 +164,7 @@ describe("pnpm stand-ins", () => {
         authentication: { type: "token-credential", options: { credential } },
         options: {
           encrypt: "strict",
+          serverName: "localhost",
           cryptoCredentialsDetails: { ca: readFileSync(settings.sql.caFile, "utf8") },
         },
       } as sql.config);
@@ -185,6 +204,82 @@ describe("pnpm stand-ins", () => {
     expect(await isPortClosed(Number(new URL(settings.entra.authorityHost).port))).toBe(true);
   });
 });
+
+describe("pnpm stand-ins --settings-file", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "stand-ins-settings-file-"));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes the settings (0600, CAs inline) before its one stdout line, and removes the file on SIGTERM", async () => {
+    // As under `npm run stand-ins` started from `dir`: a relative path is taken from there (INIT_CWD),
+    // not from the repository root npm runs the script in.
+    const child = startCli(["--quiet", "--settings-file", "stand-ins.json"], {
+      ...process.env,
+      npm_lifecycle_event: "stand-ins",
+      INIT_CWD: dir,
+    });
+    const stdout = collect(child.stdout);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    try {
+      await expect.poll(() => stdout.text.includes("\n"), { timeout: 60_000, interval: 100 }).toBe(true);
+      const line: StandInsSettings = JSON.parse(stdout.text.trim());
+      const path = join(dir, "stand-ins.json");
+      // Written before the line was printed: it is there the moment the line is.
+      expect(existsSync(path)).toBe(true);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const file: StandInsSettingsFile = JSON.parse(readFileSync(path, "utf8"));
+      const { caPem: entraCa, ...entra } = file.entra;
+      const { caPem: sqlCa, serverName, scope, ...sqlSettings } = file.sql;
+      expect({ entra, sql: sqlSettings }).toEqual(line);
+      expect(entraCa).toBe(readFileSync(line.entra.caFile, "utf8"));
+      expect(sqlCa).toBe(readFileSync(line.sql.caFile, "utf8"));
+      expect(entraCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      expect({ serverName, scope }).toEqual({
+        serverName: "localhost",
+        scope: "https://database.windows.net/.default",
+      });
+      // Nothing but the secret-free temporary-file dance is left in the folder.
+      expect(readdirNames(dir)).toEqual(["stand-ins.json"]);
+
+      child.kill("SIGTERM");
+      const [code] = await once(child, "exit");
+      expect(code).toBe(0);
+      expect(existsSync(path)).toBe(false);
+      // stdout held exactly one line of JSON, from start to exit (--quiet: stderr holds nothing either).
+      expect(stdout.text.split("\n")).toEqual([JSON.stringify(line), ""]);
+      expect(stderr).toBe("");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 90_000);
+
+  it("refuses to replace a file that is not a settings file, and prints nothing on stdout", async () => {
+    const path = join(dir, "package.json");
+    writeFileSync(path, '{"name":"not-stand-ins"}\n');
+    const child = startCli(["--quiet", "--settings-file", path]);
+    const stdout = collect(child.stdout);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const [code] = await once(child, "exit");
+    expect(code).toBe(2);
+    expect(stdout.text).toBe("");
+    expect(stderr).toContain(
+      `could not write --settings-file "${path}": the file exists and is not a stand-ins settings file`,
+    );
+    expect(readFileSync(path, "utf8")).toBe('{"name":"not-stand-ins"}\n');
+  }, 90_000);
+});
+
+function readdirNames(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
 
 describe("pnpm stand-ins with bad input", () => {
   it("names the option, the value and the expected form", async () => {
