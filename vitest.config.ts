@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default"],
+    // The built packages run as Node runs them for users: their ES module face (dist/*.mjs) imports
+    // the CommonJS implementation, which Node, not Vite's transform, must load.
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
   },
 });

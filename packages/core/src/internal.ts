@@ -1,6 +1,9 @@
 // @entra-sql/core/internal: what @entra-sql/driver-kit builds on. Not for applications, and not covered
 // by semver: the kit is released in lockstep with core. Apps import from "@entra-sql/core".
 
+// The credential chain on its own (the token source builds one), for tests and diagnostics.
+export { type CredentialChain, createCredentialChain } from "./credential-chain.js";
+export type { IdentityOptions } from "./credential-presets.js";
 export { editDistance } from "./edit-distance.js";
 export { errorGraph, read } from "./error-graph.js";
 export { invalidOptionFor } from "./errors.js";

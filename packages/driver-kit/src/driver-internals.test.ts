@@ -67,14 +67,14 @@ describe("requireMethods", () => {
 
 describe("installedVersion", () => {
   it('says "name x.y.z" for a package installed where the adapter resolves it', () => {
-    const manifest = createRequire(import.meta.url).resolve("@azure/core-auth/package.json");
+    const manifest = createRequire(__filename).resolve("@azure/core-auth/package.json");
     const { version } = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(installedVersion("@azure/core-auth", import.meta.url)).toBe(`@azure/core-auth ${version}`);
+    expect(installedVersion("@azure/core-auth", __filename)).toBe(`@azure/core-auth ${version}`);
   });
 
   it('says "name (version unknown)" for a package that is not installed there', () => {
-    expect(installedVersion("@entra-sql/no-such-package", import.meta.url)).toBe(
+    expect(installedVersion("@entra-sql/no-such-package", __filename)).toBe(
       "@entra-sql/no-such-package (version unknown)",
     );
   });

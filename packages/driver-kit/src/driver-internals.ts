@@ -27,12 +27,12 @@ export function requireMethods(
 }
 
 /**
- * "name version" of the package as installed where `fromUrl` (the adapter's `import.meta.url`) resolves
- * it, or "name (version unknown)". For messages only.
+ * "name version" of the package as installed where `from` (the adapter's `__filename`) resolves it, or
+ * "name (version unknown)". For messages only.
  */
-export function installedVersion(name: string, fromUrl: string): string {
+export function installedVersion(name: string, from: string): string {
   try {
-    const manifest = createRequire(fromUrl)(`${name}/package.json`) as { version?: unknown };
+    const manifest = createRequire(from)(`${name}/package.json`) as { version?: unknown };
     if (typeof manifest.version === "string") return `${name} ${manifest.version}`;
   } catch {
     // Not resolvable from there (bundled, or an exports map without package.json): say so.

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   isAccessTokenExpiredOnSession,
@@ -13,7 +14,7 @@ import {
 // (test/package.json), which pins the versions the project tests against. The handlers below are
 // the ones tedious runs when a server's ERROR token arrives (lib/token/handler.js); if a tedious
 // upgrade changes how it builds errors, these tests see it.
-const requireDriver = createRequire(new URL("../../../test/package.json", import.meta.url));
+const requireDriver = createRequire(join(__dirname, "../../../test/package.json"));
 
 interface ServerError {
   number: number;

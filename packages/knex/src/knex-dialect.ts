@@ -44,7 +44,7 @@ export function mssqlDialectOf(knex: unknown): MssqlDialect {
   requireMethods(proto, REQUIRED_METHODS, {
     packageName: PACKAGE_NAME,
     option: "knex",
-    driver: `${installedVersion("knex", import.meta.url)}, whose mssql client`,
+    driver: `${installedVersion("knex", __filename)}, whose mssql client`,
     supported: 'the knex module (import knex from "knex"), version 3.1 to 3.3',
   });
   const dialect = Client as MssqlClientConstructor;

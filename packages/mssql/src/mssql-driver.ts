@@ -51,7 +51,7 @@ export function classesOf(mssql: unknown): MssqlClasses {
   if ((typeof mssql !== "object" && typeof mssql !== "function") || mssql === null) {
     throw invalidOptionFor(PACKAGE_NAME)("mssql", describeOptionValue(mssql), SUPPORTED);
   }
-  const version = installedVersion("mssql", import.meta.url);
+  const version = installedVersion("mssql", __filename);
   for (const [name, hooks] of Object.entries(HOOKS)) {
     const value = (mssql as Record<string, unknown>)[name];
     requireMethods(typeof value === "function" ? value.prototype : undefined, hooks, {

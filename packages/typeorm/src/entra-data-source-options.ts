@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { isInvalidOptionError, type TokenSourceOptions } from "@entra-sql/core";
 import {
   createEntraMssql,
@@ -153,7 +152,7 @@ function createDriver(
 
 function loadMssql(): MssqlModule {
   try {
-    return createRequire(import.meta.url)("mssql") as MssqlModule;
+    return require("mssql") as MssqlModule;
   } catch (error) {
     throw invalidOption(
       "mssql",

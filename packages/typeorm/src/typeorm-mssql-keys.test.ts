@@ -9,7 +9,7 @@ import { TYPEORM_MSSQL_KEYS } from "./typeorm-mssql-keys.js";
 // the union of their mssql options' top-level keys. tsc emits one member per line, indented by four
 // spaces, so a member of the interface body is a line `    readonly name?:`.
 
-const fromTestWorkspace = createRequire(new URL("../../../test/package.json", import.meta.url));
+const fromTestWorkspace = createRequire(join(__dirname, "../../../test/package.json"));
 
 /** The interface's top-level member names, and the interfaces it extends. */
 function membersOf(file: string, name: string): { keys: string[]; extends: string[] } {

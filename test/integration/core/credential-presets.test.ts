@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { isTokenAcquisitionError, type TokenAcquisitionError } from "@entra-sql/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { isTokenAcquisitionError, type TokenAcquisitionError } from "../../../packages/core/src/errors.js";
 import {
   type LocalEntra,
   type RegisteredApp,

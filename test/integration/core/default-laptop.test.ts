@@ -1,5 +1,5 @@
+import type { TokenAcquisitionError } from "@entra-sql/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TokenAcquisitionError } from "../../../packages/core/src/errors.js";
 import {
   type LocalEntra,
   type RegisteredApp,

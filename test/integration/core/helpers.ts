@@ -1,10 +1,9 @@
 import { inspect } from "node:util";
+import type { CredentialSpec, TokenSourceEvent } from "@entra-sql/core";
+import type { IdentityOptions } from "@entra-sql/core/internal";
+import { type CredentialChain, createCredentialChain } from "@entra-sql/core/internal";
 import { decodeJwt, type JWTPayload } from "jose";
 import { afterAll, afterEach, beforeEach, expect, vi } from "vitest";
-import { type CredentialChain, createCredentialChain } from "../../../packages/core/src/credential-chain.js";
-import type { IdentityOptions } from "../../../packages/core/src/credential-presets.js";
-import type { CredentialSpec } from "../../../packages/core/src/credential-spec.js";
-import type { TokenSourceEvent } from "../../../packages/core/src/events.js";
 import type { RegisteredPrincipal } from "../../support/entra/index.js";
 
 // Shared by the credential-chain integration files (each its own process: msal-node keeps
