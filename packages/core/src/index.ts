@@ -31,6 +31,12 @@ export type {
   TokenSourceEventType,
   TokenSourceListener,
 } from "./events.js";
+export {
+  readStandInSettings,
+  type StandInSettings,
+  type StandInSqlSettings,
+  type StandInTokenSourceOptions,
+} from "./local-settings.js";
 export { DEFAULT_SQL_SCOPE, SQL_SCOPES } from "./sql-audiences.js";
 export { resolveScope, scopeForServer } from "./sql-scope.js";
 export {
