@@ -9,7 +9,7 @@ import { createTokenSource } from "./token-source.js";
 
 // readStandInSettings: the stand-ins' settings file (npm run stand-ins -- --settings-file) in, an
 // adapter's tokenSource/scope and the driver's connection settings out. The end-to-end run against
-// the real stand-ins is test/consumer/readme-snippets (TypeORM and Knex, one login and one query each).
+// the real stand-ins is test/readme-snippets (TypeORM and Knex, one login and one query each).
 
 const SECRET = "abc8Q~local-idp-secret-0123456789abcdef";
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
