@@ -1,0 +1,16 @@
+// The CommonJS consumer (what `npm init -y` and `nest new` create): every package through require().
+import * as core from "@entra-sql/core";
+import * as knexAdapter from "@entra-sql/knex";
+import * as mssqlAdapter from "@entra-sql/mssql";
+import * as typeormAdapter from "@entra-sql/typeorm";
+import { knex } from "knex";
+
+import mssql = require("mssql");
+
+import { DataSource } from "typeorm";
+import { run } from "./scenario";
+
+run("cjs", { core, mssqlAdapter, knexAdapter, typeormAdapter, mssql, knex, DataSource }).catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

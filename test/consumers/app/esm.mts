@@ -1,0 +1,20 @@
+// The ES module consumer: every package through import.
+import * as core from "@entra-sql/core";
+import * as knexAdapter from "@entra-sql/knex";
+import * as mssqlAdapter from "@entra-sql/mssql";
+import * as typeormAdapter from "@entra-sql/typeorm";
+import knexModule from "knex";
+import mssql from "mssql";
+import typeorm from "typeorm";
+import { run } from "./scenario.js";
+
+const { knex } = knexModule;
+await run("esm", {
+  core,
+  mssqlAdapter,
+  knexAdapter,
+  typeormAdapter,
+  mssql,
+  knex,
+  DataSource: typeorm.DataSource,
+});
