@@ -1,4 +1,4 @@
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import type { AccessToken } from "@azure/core-auth";
 import {
   buildCredentialSources,
   type CredentialSourceEntry,
@@ -88,8 +88,8 @@ class StickyCredentialChain implements CredentialChain {
   readonly #sources: readonly CredentialSourceEntry[];
   /** Builds the sources anew (fresh credential instances with empty caches), for renewals. */
   readonly #rebuild: () => readonly CredentialSourceEntry[];
-  /** Renewed credentials, by source; a source not here uses the credential it was built with. */
-  readonly #renewed = new Map<CredentialSourceEntry, TokenCredential>();
+  /** Renewed sources (fresh credential instances), by source; a source not here uses itself. */
+  readonly #renewed = new Map<CredentialSourceEntry, CredentialSourceEntry>();
   readonly #emit: (event: TokenSourceEvent) => void;
   readonly #exclusionInMs: number;
   /** Source -> time (epoch ms) until which it is left out of walks. */
@@ -165,11 +165,13 @@ class StickyCredentialChain implements CredentialChain {
     let error: unknown;
     try {
       const getOptions = options.abortSignal ? { abortSignal: options.abortSignal } : {};
-      let token = await this.#credentialOf(source).getToken(scope, getOptions);
+      this.#entryOf(source).transport?.reset();
+      let token = await this.#entryOf(source).credential.getToken(scope, getOptions);
       if (token && options.isDropped?.(token.token) && this.#renew(source)) {
         // The credential's own cache answered with a token the cache dropped: a fresh instance has
         // an empty cache (msal-node caches per instance, except managed identity: process-wide).
-        token = await this.#credentialOf(source).getToken(scope, getOptions);
+        this.#entryOf(source).transport?.reset();
+        token = await this.#entryOf(source).credential.getToken(scope, getOptions);
       }
       if (token) return token;
       // A TokenCredential may return null: "I have nothing" (DefaultAzureCredential's skipped sources do).
@@ -180,7 +182,9 @@ class StickyCredentialChain implements CredentialChain {
       if (options.abortSignal?.aborted) throw caught;
       error = caught;
     }
-    const failure = describeFailure(source, error);
+    // What the source's requests saw tells failures apart that msal reports alike (source-failure.ts).
+    const observed = this.#entryOf(source).transport?.failures();
+    const failure = describeFailure(observed ? { ...source, observed } : source, error);
     attempt.failures.push(failure);
     attempt.errors.push(secretFreeError(error, source.secrets));
     if (failure.kind === "authentication") this.#excludedUntil.set(source, Date.now() + this.#exclusionInMs);
@@ -193,15 +197,15 @@ class StickyCredentialChain implements CredentialChain {
     return undefined;
   }
 
-  #credentialOf(source: CredentialSourceEntry): TokenCredential {
-    return this.#renewed.get(source) ?? source.credential;
+  #entryOf(source: CredentialSourceEntry): CredentialSourceEntry {
+    return this.#renewed.get(source) ?? source;
   }
 
   /** Replaces a preset-built source's credential with a fresh instance; false for user-given credentials. */
   #renew(source: CredentialSourceEntry): boolean {
     const fresh = this.#rebuild().find((entry) => entry.name === source.name);
     if (!fresh || fresh.credential === source.credential) return false;
-    this.#renewed.set(source, fresh.credential);
+    this.#renewed.set(source, fresh);
     return true;
   }
 

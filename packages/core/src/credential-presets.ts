@@ -23,6 +23,7 @@ import {
 import { errorName } from "./error-graph.js";
 import { InvalidOptionError } from "./errors.js";
 import { printable, REDACTED } from "./redact.js";
+import { TransportObserver, withObserver } from "./transport-observer.js";
 
 // Turns the `credential` option into an ordered list of named sources: validates preset names and
 // objects (unknown keys, bad values), builds the @azure/identity credential of each preset with the
@@ -41,6 +42,11 @@ export interface CredentialSourceEntry {
   readonly credential: TokenCredential;
   /** Secrets this source was given, redacted from any message about it. */
   readonly secrets: readonly string[];
+  /**
+   * The failed HTTP requests of the source's current call (credentials built from presets only): what
+   * tells an untrusted TLS certificate from a failed instance discovery, which msal reports alike.
+   */
+  readonly transport?: TransportObserver;
 }
 
 /**
@@ -257,7 +263,8 @@ function buildOne(
   const preset: CredentialPreset =
     typeof item === "string" ? ({ type: item } as CredentialPreset) : (item as CredentialPreset);
   if (preset.type === "default") return defaultChainSources(preset, identityOptions);
-  return [buildPreset(preset, identityOptions)];
+  const transport = new TransportObserver();
+  return [{ ...buildPreset(preset, withObserver(identityOptions, transport)), transport }];
 }
 
 function buildPreset(preset: Exclude<CredentialPreset, { type: "default" }>, options: IdentityOptions) {
@@ -329,7 +336,7 @@ function buildPreset(preset: Exclude<CredentialPreset, { type: "default" }>, opt
  */
 export function defaultChainSources(
   settings: { managedIdentityClientId?: string; tenantId?: string },
-  options: IdentityOptions,
+  identityOptions: IdentityOptions,
 ): CredentialSourceEntry[] {
   const raw = process.env.AZURE_TOKEN_CREDENTIALS?.trim();
   let types: readonly DefaultChainType[] = [...PROD_TYPES, ...DEV_TYPES];
@@ -352,9 +359,9 @@ export function defaultChainSources(
   const workloadFile = process.env.AZURE_FEDERATED_TOKEN_FILE;
   const tenantId = settings.tenantId ?? process.env.AZURE_TENANT_ID;
   const onlyManagedIdentity = types.length === 1 && types[0] === "ManagedIdentityCredential";
-  const factories: Record<DefaultChainType, () => TokenCredential> = {
-    EnvironmentCredential: () => new EnvironmentCredential({ ...options }),
-    WorkloadIdentityCredential: () =>
+  const factories: Record<DefaultChainType, (options: IdentityOptions) => TokenCredential> = {
+    EnvironmentCredential: (options) => new EnvironmentCredential({ ...options }),
+    WorkloadIdentityCredential: (options) =>
       workloadFile && managedIdentityClientId
         ? new WorkloadIdentityCredential({
             ...options,
@@ -363,7 +370,7 @@ export function defaultChainSources(
             tokenFilePath: workloadFile,
           })
         : new WorkloadIdentityCredential({ ...options, ...definedOnly({ tenantId }) }),
-    ManagedIdentityCredential: () => {
+    ManagedIdentityCredential: (options) => {
       // DefaultAzureCredential gives its managed identity 5 retries from 800 ms and, in the chain
       // (not when AZURE_TOKEN_CREDENTIALS names it alone), `sendProbeRequest: true`: a 1 s,
       // no-retry probe of IMDS first, so a laptop without IMDS fails fast instead of retrying for
@@ -385,14 +392,18 @@ export function defaultChainSources(
         ...definedOnly({ clientId: managedIdentityClientId }),
       });
     },
-    VisualStudioCodeCredential: () =>
+    VisualStudioCodeCredential: (options) =>
       new VisualStudioCodeCredential({ ...options, ...definedOnly({ tenantId: settings.tenantId }) }),
-    AzureCliCredential: () => new AzureCliCredential(cliOptions(options, settings.tenantId)),
-    AzurePowerShellCredential: () => new AzurePowerShellCredential(cliOptions(options, settings.tenantId)),
-    AzureDeveloperCliCredential: () =>
+    AzureCliCredential: (options) => new AzureCliCredential(cliOptions(options, settings.tenantId)),
+    AzurePowerShellCredential: (options) =>
+      new AzurePowerShellCredential(cliOptions(options, settings.tenantId)),
+    AzureDeveloperCliCredential: (options) =>
       new AzureDeveloperCliCredential(cliOptions(options, settings.tenantId)),
   };
-  return types.map((type) => source(type, factories[type]));
+  return types.map((type) => {
+    const transport = new TransportObserver();
+    return { ...source(type, () => factories[type](withObserver(identityOptions, transport))), transport };
+  });
 }
 
 function cliOptions(options: IdentityOptions, tenantId: string | undefined) {

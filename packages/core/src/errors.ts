@@ -90,8 +90,10 @@ export class UnknownSqlHostError extends EntraSqlError {
 
 /**
  * How a credential source failed:
- * - `"unavailable"`: not configured here (no `az login`, no managed identity, variables unset); the
- *   chain moves on.
+ * - `"unavailable"`: not configured here (no `az login`, no managed identity, variables unset), or
+ *   set up so that it cannot work here (the identity endpoint's TLS certificate is not trusted;
+ *   instance discovery fails for an authority that is not Microsoft's); the fix says which. The chain
+ *   moves on.
  * - `"authentication"`: it tried and was refused (a wrong or expired secret, an unknown app, a
  *   disabled user, ...). The chain leaves the source out of its next walks for a while.
  * - `"transient"`: the identity provider (Entra ID's token endpoint, or a managed identity endpoint)

@@ -14,6 +14,7 @@ import {
   redactSecrets,
   secretFreeError,
 } from "./source-failure.js";
+import type { ObservedFailure } from "./transport-observer.js";
 
 // Classification, fixes and redaction, with the messages the real credentials produce (copied from
 // @azure/identity 4.14 and the local Entra ID's fake CLIs).
@@ -204,14 +205,33 @@ describe("failureKind: an identity provider outage is transient, not a refused c
   });
 
   it("describes an unreachable provider with the network fix", () => {
-    for (const error of [tokenEndpointRefused(), discoveryUnreachable()]) {
+    const refusedDiscovery: ObservedFailure = {
+      method: "GET",
+      origin: "https://127.0.0.1:41234",
+      endpoint: "openid-configuration",
+      code: "ECONNREFUSED",
+      message: "connect ECONNREFUSED 127.0.0.1:41234",
+    };
+    for (const [error, observed] of [
+      [tokenEndpointRefused(), undefined],
+      [discoveryUnreachable(), [refusedDiscovery]],
+    ] as const) {
       const failure = describeFailure(
-        { name: "ClientSecretCredential", type: "ClientSecretCredential" },
+        { name: "ClientSecretCredential", type: "ClientSecretCredential", ...(observed ? { observed } : {}) },
         error,
       );
       expect(failure.kind).toBe("transient");
       expect(failure.fix).toMatch(/could not be reached: check the network, proxy and the authorityHost/);
     }
+  });
+
+  it("an unresolved authority with nothing observed (a credential core did not build) lists each cause's fix", () => {
+    const failure = describeFailure({ name: "custom[0]", type: "custom" }, discoveryUnreachable());
+    expect(failure.kind).toBe("transient");
+    expect(failure.fix).toMatch(/^msal could not resolve the authority's endpoints, and it does not say why/);
+    expect(failure.fix).toContain("check the network, proxy and authorityHost");
+    expect(failure.fix).toContain("pass identityOptions.tlsOptions.ca (or NODE_EXTRA_CA_CERTS)");
+    expect(failure.fix).toContain("set disableInstanceDiscovery: true");
   });
 
   it("leaves the fix out, rather than undefined, when there is none", () => {
@@ -428,5 +448,179 @@ describe("secretFreeError", () => {
   it("also when only a nested cause holds the secret", () => {
     const error = new Error("outer", { cause: new Error(`inner ${SECRET}`) });
     expect(inspect(secretFreeError(error), { depth: 5 })).not.toContain(SECRET);
+  });
+});
+
+// msal reports an untrusted certificate and a failed instance discovery alike (endpoints_resolution_error,
+// no cause); what the credential's requests saw (its TransportObserver) tells them apart. The
+// observations below are the ones seen with a real ClientSecretCredential against the local Entra ID
+// (test/integration/core/idp-setup-errors.test.ts runs them for real).
+describe("describeFailure: setups that cannot work, told apart by what the requests saw", () => {
+  const source = (observed: ObservedFailure[]) => ({
+    name: "ClientSecretCredential",
+    type: "ClientSecretCredential",
+    secrets: [SECRET],
+    observed,
+  });
+  const untrusted: ObservedFailure = {
+    method: "GET",
+    origin: "https://127.0.0.1:41234",
+    endpoint: "openid-configuration",
+    code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    message: "unable to verify the first certificate",
+  };
+  const discoveryOffline: ObservedFailure = {
+    method: "GET",
+    origin: "https://login.microsoftonline.com",
+    endpoint: "instance-discovery",
+    authority: "https://127.0.0.1:41234",
+    code: "ENOTFOUND",
+    message: "getaddrinfo ENOTFOUND login.microsoftonline.com",
+  };
+
+  it("an untrusted certificate: the CA fix, kind unavailable (retrying does not help)", () => {
+    const failure = describeFailure(source([untrusted]), discoveryUnreachable());
+    expect(failure.kind).toBe("unavailable");
+    expect(failure.fix).toBe(
+      "The identity endpoint's TLS certificate is not trusted: pass identityOptions.tlsOptions.ca (or NODE_EXTRA_CA_CERTS) " +
+        "with the PEM of the CA that issued it (NODE_EXTRA_CA_CERTS names a file and is read when Node starts). " +
+        "Node said for https://127.0.0.1:41234: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE).",
+    );
+    expect(failure.fix).not.toContain("disableInstanceDiscovery");
+  });
+
+  it.each<[string, ObservedFailure, RegExp]>([
+    [
+      "offline: the discovery request failed",
+      discoveryOffline,
+      /the request failed \(ENOTFOUND: getaddrinfo ENOTFOUND login\.microsoftonline\.com\)\.$/,
+    ],
+    [
+      "online: Entra ID refused the unknown authority (invalid_instance, HTTP 400)",
+      {
+        method: "GET",
+        origin: "https://login.microsoftonline.com",
+        endpoint: "instance-discovery",
+        authority: "https://127.0.0.1:41234",
+        status: 400,
+      },
+      /the request was answered with HTTP 400\.$/,
+    ],
+  ])("instance discovery, %s: set disableInstanceDiscovery", (_label, observed, outcome) => {
+    const failure = describeFailure(source([observed]), discoveryUnreachable());
+    expect(failure.kind).toBe("unavailable");
+    expect(failure.fix).toMatch(
+      /^Instance discovery failed for a non-public authority: set disableInstanceDiscovery: true \(in identityOptions\) when https:\/\/127\.0\.0\.1:41234 is not Microsoft Entra ID's own authority/,
+    );
+    expect(failure.fix).toContain(
+      "msal asked https://login.microsoftonline.com whether it is a known Entra ID instance",
+    );
+    expect(failure.fix).toMatch(outcome);
+    expect(failure.fix).not.toContain("tlsOptions");
+  });
+
+  it("discovery comes first: with both wrong, msal stops at discovery, so that is the fix named", () => {
+    expect(describeFailure(source([discoveryOffline, untrusted]), discoveryUnreachable()).fix).toMatch(
+      /^Instance discovery failed/,
+    );
+  });
+
+  it("an error graph that kept Node's TLS error (a custom credential) gets the CA fix too", () => {
+    const error = new CredentialUnavailableError("could not get a token", {
+      cause: Object.assign(new Error("self-signed certificate in certificate chain"), {
+        code: "SELF_SIGNED_CERT_IN_CHAIN",
+      }),
+    });
+    const failure = describeFailure({ name: "custom[0]", type: "custom" }, error);
+    expect(failure.kind).toBe("unavailable");
+    expect(failure.fix).toMatch(
+      /^The identity endpoint's TLS certificate is not trusted: pass identityOptions\.tlsOptions\.ca/,
+    );
+    expect(failure.fix).toContain(
+      "Node said for the identity endpoint: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN).",
+    );
+  });
+
+  it.each<[string, ObservedFailure, RegExp]>([
+    [
+      "an expired certificate",
+      { ...untrusted, code: "CERT_HAS_EXPIRED", message: "certificate has expired" },
+      /has expired or is not valid yet/,
+    ],
+    [
+      "a certificate for another host",
+      {
+        ...untrusted,
+        code: "ERR_TLS_CERT_ALTNAME_INVALID",
+        message: "Hostname/IP does not match certificate's altnames",
+      },
+      /does not name the host it was reached at: use the host name on the certificate in authorityHost/,
+    ],
+  ])("%s", (_label, observed, fix) => {
+    expect(describeFailure(source([observed]), discoveryUnreachable()).fix).toMatch(fix);
+  });
+
+  it("a secret inside an observed message is not repeated in the fix", () => {
+    const failure = describeFailure(
+      source([{ ...untrusted, message: `unable to verify the first certificate ${SECRET}` }]),
+      discoveryUnreachable(),
+    );
+    expect(failure.fix).not.toContain(SECRET);
+    expect(failure.fix).toContain("[redacted]");
+  });
+
+  it("nothing is diagnosed from requests that failed for other reasons", () => {
+    const refusal: ObservedFailure = {
+      method: "POST",
+      origin: "https://127.0.0.1:41234",
+      endpoint: "token",
+      status: 401,
+    };
+    const failure = describeFailure(source([refusal]), refusedByMsal());
+    expect(failure.kind).toBe("authentication");
+    expect(failure.fix).toMatch(/client secret is wrong/);
+  });
+});
+
+// @azure/identity 4.13 (what npm installs for Node 20 users, and what the workspace runs) throws the same
+// failures without msal's error as `cause`: only the text is left, and the status is in what the
+// credential's requests saw.
+describe("describeFailure: @azure/identity 4.13's errors (no cause)", () => {
+  const outage413 = () =>
+    new AuthenticationRequiredError({ scopes: SCOPES, message: `temporarily_unavailable: ${OUTAGE_TEXT}` });
+  const replay413 = () =>
+    new AuthenticationRequiredError({
+      scopes: SCOPES,
+      message: "50000: AADSTS50000: The service is temporarily unavailable. Trace ID: 1",
+    });
+  const refusal413 = () =>
+    new AuthenticationRequiredError({
+      scopes: SCOPES,
+      message: "invalid_client: AADSTS7000215: Invalid client secret provided.",
+    });
+  const token503: ObservedFailure = {
+    method: "POST",
+    origin: "https://127.0.0.1:41234",
+    endpoint: "token",
+    status: 503,
+  };
+  const sp = { name: "ClientSecretCredential", type: "ClientSecretCredential" };
+
+  it("the token endpoint's 503: transient, with the status the request got", () => {
+    const failure = describeFailure({ ...sp, observed: [token503] }, outage413());
+    expect(failure.kind).toBe("transient");
+    expect(failure.fix).toMatch(/^The identity provider failed this request \(HTTP 503\); /);
+  });
+
+  it("msal's throttled replay (no request sent): transient, the provider failing", () => {
+    const failure = describeFailure({ ...sp, observed: [] }, replay413());
+    expect(failure.kind).toBe("transient");
+    expect(failure.fix).toMatch(/^The identity provider failed this request; /);
+  });
+
+  it("a refused secret stays a refusal", () => {
+    const failure = describeFailure({ ...sp, observed: [{ ...token503, status: 401 }] }, refusal413());
+    expect(failure.kind).toBe("authentication");
+    expect(failure.fix).toMatch(/client secret is wrong/);
   });
 });

@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { errorGraph, errorMessage, errorName, read } from "./error-graph.js";
 import type { SourceFailure, SourceFailureKind } from "./errors.js";
 import { looksSecret, REDACTED, redactTokensIn } from "./redact.js";
+import type { ObservedFailure } from "./transport-observer.js";
 
 // Why one credential source failed: its kind ("unavailable": not configured here; "authentication":
 // it tried and Entra ID, or the tool, refused; "transient": the identity provider could not be
@@ -16,6 +17,11 @@ export interface FailedSource {
   type: string;
   /** Exact strings that must never appear in a message (client secrets the source was given). */
   secrets?: readonly string[];
+  /**
+   * The requests of this call that failed, as the source's TransportObserver saw them (sources built
+   * from presets): the evidence msal drops (see {@link diagnoseSetup}).
+   */
+  observed?: readonly ObservedFailure[];
 }
 
 /** Longest message kept per source; the rest is cut (Entra's trace/correlation ids are noise). */
@@ -48,12 +54,130 @@ export function failureKind(error: unknown): SourceFailureKind {
   return "authentication";
 }
 
-/** The SourceFailure for `error` thrown by `source`: kind, secret-free message, and a fix when one is known. */
+/**
+ * The SourceFailure for `error` thrown by `source`: kind, secret-free message, and a fix when one is
+ * known. A setup that cannot work here ({@link diagnoseSetup}: the identity endpoint's certificate is
+ * not trusted, or instance discovery fails for an authority that is not Microsoft's) is "unavailable"
+ * with its own fix, never "transient": retrying does not help, changing a setting does.
+ */
 export function describeFailure(source: FailedSource, error: unknown): SourceFailure {
-  const kind = failureKind(error);
+  const setup = diagnoseSetup(error, source.observed ?? [], source.secrets);
+  const kind = setup === undefined ? failureKind(error) : "unavailable";
   const message = redactSecrets(errorMessage(error), source.secrets);
-  const fix = kind === "transient" ? transientFix(error) : fixFor(source.type, kind, message);
+  const fix =
+    setup ??
+    (kind === "transient" ? transientFix(error, source.observed) : fixFor(source.type, kind, message));
   return { source: source.name, kind, message, ...(fix === undefined ? {} : { fix }) };
+}
+
+// ---- setups that cannot work: untrusted TLS, instance discovery ---------------------------------------
+
+/** Node's (OpenSSL's) codes for a certificate chain it could not verify up to a trusted CA. */
+const TLS_UNTRUSTED_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_CHAIN_TOO_LONG",
+  "INVALID_CA",
+]);
+/** The same, as text (a custom credential may only have the message). */
+const TLS_UNTRUSTED_TEXT =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate not trusted/i;
+const TLS_EXPIRED_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
+const TLS_NAME_CODES = new Set(["ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH"]);
+
+/** A TLS problem seen on a request or in the error graph: where, Node's code and message. */
+interface TlsProblem {
+  kind: "untrusted" | "expired" | "name";
+  origin?: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * The fix for a setup that cannot work, when the evidence says which, else undefined. msal-common 16
+ * reports both of these as the same `endpoints_resolution_error` without a cause (its
+ * AuthorityFactory drops the reason), so the evidence is what the credential's requests saw
+ * (`observed`), with the error graph as a second source (a credential that keeps Node's error):
+ * - a failed request to an instance discovery endpoint (`.../common/discovery/instance`): msal only
+ *   asks login.microsoftonline.com about an authority it does not know, i.e. one that is not
+ *   Microsoft Entra ID's. That request fails offline (DNS) and is refused online (`invalid_instance`).
+ *   The fix is `disableInstanceDiscovery: true`;
+ * - a request, or an error in the graph, whose TLS certificate Node could not verify
+ *   (UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN, ...): the fix is the CA
+ *   (`identityOptions.tlsOptions.ca` or NODE_EXTRA_CA_CERTS). An expired certificate or one for
+ *   another host name get their own fix.
+ */
+export function diagnoseSetup(
+  error: unknown,
+  observed: readonly ObservedFailure[],
+  secrets: readonly string[] = [],
+): string | undefined {
+  const discovery = observed.find((failure) => failure.endpoint === "instance-discovery");
+  if (discovery) {
+    const authority = discovery.authority ?? "the authorityHost";
+    const outcome =
+      discovery.status !== undefined
+        ? `was answered with HTTP ${discovery.status}`
+        : `failed (${[discovery.code, discovery.message && redactSecrets(discovery.message, secrets)].filter(Boolean).join(": ")})`;
+    return (
+      "Instance discovery failed for a non-public authority: set disableInstanceDiscovery: true " +
+      `(in identityOptions) when ${authority} is not Microsoft Entra ID's own authority (a local or private identity provider). ` +
+      `msal asked ${discovery.origin} whether it is a known Entra ID instance, and the request ${outcome}.`
+    );
+  }
+  const tls = tlsProblem(error, observed, secrets);
+  if (!tls) return undefined;
+  const where = tls.origin ?? "the identity endpoint";
+  const said = `Node said for ${where}: ${tls.message}${tls.code && !tls.message.includes(tls.code) ? ` (${tls.code})` : ""}.`;
+  switch (tls.kind) {
+    case "untrusted":
+      return (
+        "The identity endpoint's TLS certificate is not trusted: pass identityOptions.tlsOptions.ca " +
+        "(or NODE_EXTRA_CA_CERTS) with the PEM of the CA that issued it (NODE_EXTRA_CA_CERTS names a " +
+        `file and is read when Node starts). ${said}`
+      );
+    case "expired":
+      return `The identity endpoint's TLS certificate has expired or is not valid yet: renew it, or check this machine's clock. ${said}`;
+    case "name":
+      return `The identity endpoint's TLS certificate does not name the host it was reached at: use the host name on the certificate in authorityHost. ${said}`;
+  }
+}
+
+function tlsProblem(
+  error: unknown,
+  observed: readonly ObservedFailure[],
+  secrets: readonly string[],
+): TlsProblem | undefined {
+  const candidates: Array<{ origin?: string; code?: unknown; message?: unknown }> = [
+    ...observed,
+    ...[...errorGraph(error)].map((node) => ({ code: read(node, "code"), message: read(node, "message") })),
+  ];
+  for (const { origin, code, message } of candidates) {
+    const text = typeof message === "string" ? redactSecrets(message, secrets) : "";
+    const codeText = typeof code === "string" ? code : undefined;
+    const kind =
+      codeText !== undefined && TLS_UNTRUSTED_CODES.has(codeText)
+        ? "untrusted"
+        : codeText !== undefined && TLS_EXPIRED_CODES.has(codeText)
+          ? "expired"
+          : codeText !== undefined && TLS_NAME_CODES.has(codeText)
+            ? "name"
+            : TLS_UNTRUSTED_TEXT.test(text)
+              ? "untrusted"
+              : undefined;
+    if (kind === undefined) continue;
+    return {
+      kind,
+      ...(origin === undefined ? {} : { origin }),
+      ...(codeText === undefined ? {} : { code: codeText }),
+      message: text || (codeText ?? "TLS error"),
+    };
+  }
+  return undefined;
 }
 
 // ---- transient failures -------------------------------------------------------------------------------
@@ -89,6 +213,14 @@ const NETWORK_TEXT =
 
 /** @azure/identity's IdentityClient.parseResponseBody describes a non-JSON error body this way. */
 const HTTP_STATUS_TEXT = /\bHttp status code: (5\d\d|429)\b/;
+
+/**
+ * @azure/identity 4.13 (what npm gives Node 20 users) keeps no `cause`: only the text says what msal's
+ * ServerError said. "temporarily_unavailable: ..." / "server_error: ..." is the token endpoint's 5xx;
+ * "50000: AADSTS50000: ..." (numeric error_codes as msal's errorCode) is msal-common's throttled
+ * replay of it (no request sent).
+ */
+const TRANSIENT_SERVER_TEXT = /^(temporarily_unavailable|server_error)\b|^\d[\d ]*: AADSTS\d+/;
 
 const isTransientStatus = (value: unknown): value is number =>
   typeof value === "number" && (value === 408 || value === 429 || (value >= 500 && value <= 599));
@@ -129,33 +261,56 @@ export function isTransientFailure(error: unknown): boolean {
     if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
     if (read(node, "name") === "TimeoutError") return true;
     const message = read(node, "message");
-    if (typeof message === "string" && (NETWORK_TEXT.test(message) || HTTP_STATUS_TEXT.test(message))) {
+    if (
+      typeof message === "string" &&
+      (NETWORK_TEXT.test(message) || HTTP_STATUS_TEXT.test(message) || TRANSIENT_SERVER_TEXT.test(message))
+    ) {
       return true;
     }
   }
   return saysUnavailable && /^endpoints_resolution_error\b/.test(errorMessage(error));
 }
 
-/** The HTTP status a transient failure carries (the first 5xx, 429 or 408 in its error graph). */
-export function transientStatusOf(error: unknown): number | undefined {
+/**
+ * The HTTP status a transient failure carries: the first 5xx, 429 or 408 in its error graph, else in
+ * the responses the source's requests got (`observed`; @azure/identity 4.13 keeps no status).
+ */
+export function transientStatusOf(
+  error: unknown,
+  observed: readonly ObservedFailure[] = [],
+): number | undefined {
   for (const node of errorGraph(error)) {
     for (const key of ["status", "statusCode"]) {
       const value = read(node, key);
       if (isTransientStatus(value)) return value;
     }
   }
-  return undefined;
+  return observed.find((failure) => isTransientStatus(failure.status))?.status;
 }
 
 const UNREACHABLE_FIX =
   "Microsoft Entra ID (or the managed identity endpoint) could not be reached: check the network, proxy and the authorityHost setting (AZURE_AUTHORITY_HOST). Nothing needs changing if it passes: the next request for a token tries again.";
 
-function transientFix(error: unknown): string {
-  const status = transientStatusOf(error);
+/**
+ * msal's `endpoints_resolution_error` when nothing says why (a credential core did not build, so no
+ * observed requests): every cause msal folds into it, each with its fix.
+ */
+const ENDPOINTS_UNRESOLVED_FIX =
+  "msal could not resolve the authority's endpoints, and it does not say why: if Microsoft Entra ID could not be reached, check the network, proxy and authorityHost (AZURE_AUTHORITY_HOST), and the next request tries again; " +
+  "if the identity endpoint's TLS certificate is not trusted (self-signed or a private CA), pass identityOptions.tlsOptions.ca (or NODE_EXTRA_CA_CERTS); " +
+  "if the authority is not Microsoft's own (a local or private identity provider), set disableInstanceDiscovery: true.";
+
+function transientFix(error: unknown, observed?: readonly ObservedFailure[]): string {
+  // Without evidence (no observed request failed), an unresolved authority can be any of three causes.
+  if (/^endpoints_resolution_error\b/.test(errorMessage(error)) && !observed?.length) {
+    return ENDPOINTS_UNRESOLVED_FIX;
+  }
+  const status = transientStatusOf(error, observed);
   const text = [...errorGraph(error)].map((node) => String(read(node, "message") ?? "")).join("\n");
   const answered =
     status !== undefined ||
     /temporarily_unavailable|server_error/.test(text) ||
+    TRANSIENT_SERVER_TEXT.test(text) ||
     HTTP_STATUS_TEXT.test(text) ||
     [...errorGraph(error)].some((node) => read(node, "name") === "ServerError");
   if (!answered) return UNREACHABLE_FIX;
