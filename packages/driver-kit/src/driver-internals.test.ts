@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { isInvalidOptionError } from "@entra-sql/core";
 import { describe, expect, it } from "vitest";
 import { installedVersion, requireMethods } from "./driver-internals.js";
@@ -71,6 +73,20 @@ describe("installedVersion", () => {
     const { version } = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
     expect(version).toMatch(/^\d+\.\d+\.\d+/);
     expect(installedVersion("@azure/core-auth", __filename)).toBe(`@azure/core-auth ${version}`);
+  });
+
+  it("finds the version of a package whose exports map hides its package.json (as @prisma/adapter-mssql's)", () => {
+    const app = mkdtempSync(join(tmpdir(), "entra-sql-installed-"));
+    try {
+      const pkg = join(app, "node_modules", "hidden-manifest");
+      mkdirSync(join(pkg, "dist"), { recursive: true });
+      const manifest = { name: "hidden-manifest", version: "3.4.5", exports: { ".": "./dist/index.js" } };
+      writeFileSync(join(pkg, "package.json"), JSON.stringify(manifest));
+      writeFileSync(join(pkg, "dist", "index.js"), "module.exports = {};");
+      expect(installedVersion("hidden-manifest", join(app, "app.js"))).toBe("hidden-manifest 3.4.5");
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 
   it('says "name (version unknown)" for a package that is not installed there', () => {

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { invalidOptionFor } from "@entra-sql/core/internal";
 
 // Adapters override or call methods that are not a driver's documented API (mssql's `_poolCreate`,
@@ -31,11 +33,26 @@ export function requireMethods(
  * "name (version unknown)". For messages only.
  */
 export function installedVersion(name: string, from: string): string {
+  const version = manifestOf(name, from)?.version;
+  return typeof version === "string" ? `${name} ${version}` : `${name} (version unknown)`;
+}
+
+function manifestOf(name: string, from: string): { version?: unknown } | undefined {
+  const requireFrom = createRequire(from);
   try {
-    const manifest = createRequire(from)(`${name}/package.json`) as { version?: unknown };
-    if (typeof manifest.version === "string") return `${name} ${manifest.version}`;
+    return requireFrom(`${name}/package.json`);
   } catch {
-    // Not resolvable from there (bundled, or an exports map without package.json): say so.
+    // An exports map without "./package.json" (e.g. @prisma/adapter-mssql): from its entry upwards.
   }
-  return `${name} (version unknown)`;
+  try {
+    for (let dir = dirname(requireFrom.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+      const file = join(dir, "package.json");
+      if (!existsSync(file)) continue;
+      const manifest = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
+      if (manifest.name === name) return manifest;
+    }
+  } catch {
+    // Not resolvable from there (bundled, say): the version stays unknown.
+  }
+  return undefined;
 }
