@@ -3,13 +3,17 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 // `npm run demo` with Azure settings (AZURE_SQL_SERVER and AZURE_SQL_DATABASE, as the example apps read
-// them): the demo runs the two example apps themselves against that database instead of the stand-ins,
+// them): the demo runs the example apps themselves against that database instead of the stand-ins,
 // side by side, each through its migration, CRUD and transactions and then `seconds` of light load with
 // a short max age (ENTRA_SQL_MAX_AGE_SECONDS, default 10 here), so connections retire and log in again
 // while queries run. Azure's tokens live an hour, so no rotation shows in a short run, and the server's
 // own records are not ours to read: the verdict is the apps' own (a failed query or step exits 1).
 
-const EXAMPLE_DIRS: Readonly<Record<string, string>> = { typeorm: "typeorm-app", knex: "knex-app" };
+const EXAMPLE_DIRS: Readonly<Record<string, string>> = {
+  typeorm: "typeorm-app",
+  knex: "knex-app",
+  prisma: "prisma-app",
+};
 
 interface AppRun {
   app: string;
@@ -40,7 +44,7 @@ function runApp(app: string, seconds: number, tag: string): Promise<AppRun> {
 export async function runDemoOnAzure(apps: readonly string[], seconds: number): Promise<number> {
   const width = Math.max(...apps.map((app) => app.length)) + 2;
   console.log(
-    `AZURE_SQL_SERVER is set: running examples/${apps.map((a) => EXAMPLE_DIRS[a]).join(" and examples/")} ` +
+    `AZURE_SQL_SERVER is set: running ${apps.map((a) => `examples/${EXAMPLE_DIRS[a]}`).join(", ")} ` +
       `against ${process.env.AZURE_SQL_SERVER} for ${seconds} s of load each`,
   );
   const runs = await Promise.all(apps.map((app) => runApp(app, seconds, `[${app}]`.padEnd(width))));

@@ -3,12 +3,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../support/stand-ins.js";
 
-// The README's first command runs this demo (TypeORM and Knex side by side against one pair of
+// The README's first command runs this demo (TypeORM, Knex and Prisma side by side against one pair of
 // stand-ins); here it runs time-compressed (12 s of load) and must hold every invariant it checks, for
-// both apps: no failed query, no expired token presented, no statement on a session past its token or
+// every app: no failed query, no expired token presented, no statement on a session past its token or
 // on a connection past max age, at least one token rotation, and one 37396 per app (the server refused
 // a statement after it stopped accepting a session's token) that the app recovered from by running the
-// statement again. Needs `pnpm build` first (the examples' compiled entities, migrations and seeds).
+// statement again. Needs `pnpm build` first (the examples' compiled entities, migrations and seeds, and
+// the Prisma example's generated client).
 
 const demo = fileURLToPath(new URL("./run-demo.ts", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -31,29 +32,33 @@ function row(stdout: string, label: string): string[] {
     .split(/\s{2,}/);
 }
 
-describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
-  it("runs both apps through token rotations and one 37396 each, with every invariant held", async () => {
+const APPS = ["typeorm", "knex", "prisma"] as const;
+
+describe("pnpm demo (run-demo.ts: typeorm, knex and prisma)", () => {
+  it("runs the three apps through token rotations and one 37396 each, with every invariant held", async () => {
     const { code, stdout } = await runDemo({ ...withoutAzureSettings(), DEMO_SECONDS: "12" });
-    expect(stdout).toContain("all invariants held (typeorm, knex)");
+    expect(stdout).toContain("all invariants held (typeorm, knex, prisma)");
     expect(code).toBe(0);
     // One timeline, each line tagged with the app (or the server) it is about.
-    for (const tag of ["[server] ", "[typeorm]", "[knex]   "]) expect(stdout).toContain(tag);
+    for (const tag of ["[server] ", "[typeorm]", "[knex]   ", "[prisma] "]) expect(stdout).toContain(tag);
     expect(stdout).toMatch(/\[server\] {2}revalidated \d+ open session\(s\)/);
     expect(stdout).toMatch(/\[typeorm\] connection retired at age/);
     expect(stdout).toMatch(/\[knex\] {4}connection retired at age/);
+    expect(stdout).toMatch(/\[prisma\] {2}connection retired at age/);
     // The summary: a column per app.
-    expect(stdout).toMatch(/\nsummary +typeorm +knex\n/);
+    expect(stdout).toMatch(/\nsummary +typeorm +knex +prisma\n/);
     for (const served of row(stdout, "queries served")) expect(Number(served)).toBeGreaterThan(0);
-    expect(row(stdout, "failed queries")).toEqual(["0", "0"]);
-    expect(row(stdout, "expired tokens presented")).toEqual(["0", "0"]);
-    expect(row(stdout, "statements past their token")).toEqual(["0", "0"]);
-    expect(row(stdout, "failed logins")).toEqual(["0", "0"]);
+    const zeros = APPS.map(() => "0");
+    expect(row(stdout, "failed queries")).toEqual(zeros);
+    expect(row(stdout, "expired tokens presented")).toEqual(zeros);
+    expect(row(stdout, "statements past their token")).toEqual(zeros);
+    expect(row(stdout, "failed logins")).toEqual(zeros);
     // At least one rotation per app: a second token was fetched during the run (which connection first
     // logs in with it depends on timing: a connection opened during the refresh still gets token 1).
     for (const tokens of row(stdout, "tokens fetched")) expect(Number(tokens)).toBeGreaterThanOrEqual(2);
     for (const logins of row(stdout, "logins")) expect(Number(logins)).toBeGreaterThanOrEqual(2);
     // One injected 37396 per app: the server's view (refused) and the app's (run again), no query failed.
-    for (const app of ["typeorm", "knex"]) {
+    for (const app of APPS) {
       expect(stdout).toMatch(
         new RegExp(`\\[server\\] +session \\d+ \\(${app}\\) must log in again, as if its token had expired`),
       );
@@ -64,7 +69,7 @@ describe("pnpm demo (run-demo.ts: typeorm and knex)", () => {
     expect(stdout).not.toContain("the injected 37396 did not happen");
     for (const label of ["statements refused with 37396", "statements retried after 37396"]) {
       const perApp = row(stdout, label).map(Number);
-      expect(perApp, label).toHaveLength(2);
+      expect(perApp, label).toHaveLength(APPS.length);
       for (const count of perApp) expect(count, label).toBeGreaterThanOrEqual(1);
     }
     for (const age of row(stdout, "oldest connection age seen (limit 10 s)")) {
@@ -106,19 +111,19 @@ describe("npm run demo with Azure settings", () => {
     DEMO_SECONDS: "4",
   });
 
-  it("runs both example apps against the configured database, not the stand-ins it would start", async () => {
+  it("runs the example apps against the configured database, not the stand-ins it would start", async () => {
     const loginsBefore = standIns.sql.logins.length;
     const { code, stdout } = await runDemo(azureLike());
-    expect(stdout).toContain("all apps ok (typeorm, knex)");
+    expect(stdout).toContain("all apps ok (typeorm, knex, prisma)");
     expect(code).toBe(0);
     expect(stdout).not.toContain("starting the local stand-ins");
-    for (const app of ["typeorm", "knex"]) {
+    for (const app of APPS) {
       expect(stdout).toMatch(new RegExp(`\\[${app}\\] +transaction committed`));
       expect(stdout).toMatch(new RegExp(`\\s${app} +ok; load: \\d+ queries, 0 failed`));
     }
     // The database it was pointed at saw the apps log in, as the CLI's signed-in user.
     const logins = standIns.sql.logins.slice(loginsBefore);
-    expect(logins.length).toBeGreaterThanOrEqual(2);
+    expect(logins.length).toBeGreaterThanOrEqual(APPS.length);
     expect(logins.every((l) => l.ok && l.principal?.name === standIns.demo?.user.upn)).toBe(true);
   }, 100_000);
 

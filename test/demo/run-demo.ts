@@ -4,6 +4,7 @@ import { createAppObserver } from "./app-observer.js";
 import { runDemoOnAzure } from "./azure-demo.js";
 import { createForcedReauthentication } from "./forced-reauthentication.js";
 import { knexWorkload } from "./knex-demo.js";
+import { prismaWorkload } from "./prisma-demo.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
 import { createTimeline } from "./timeline.js";
@@ -11,16 +12,17 @@ import { typeormWorkload } from "./typeorm-demo.js";
 import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from "./workload.js";
 
 // `pnpm demo` (and `npm run demo`): the Django recipe's TOKEN + CONN_MAX_AGE, time-compressed, for
-// TypeORM and Knex side by side. Starts the local stand-ins once, sets each example app's schema up,
-// runs a steady light load through both adapters at the same time with short token lifetimes and max
-// age while the server revalidates open sessions (as Azure SQL does after maintenance), and around the
-// middle of the run makes one idle session of each app log in again, so that each app meets one 37396
-// and recovers (forced-reauthentication.ts). Prints one timeline tagged per app and a summary with a
-// column per app; exits 1 if an invariant broke.
-// `tsx test/demo/run-demo.ts [typeorm] [knex]` runs only the named apps; DEMO_SECONDS sets the length.
+// TypeORM, Knex and Prisma side by side. Starts the local stand-ins once, sets each example app's schema
+// up, runs a steady light load through the three adapters at the same time with short token lifetimes
+// and max age while the server revalidates open sessions (as Azure SQL does after maintenance), and
+// around the middle of the run makes one idle session of each app log in again, so that each app meets
+// one 37396 and recovers (forced-reauthentication.ts). Prints one timeline tagged per app and a summary
+// with a column per app; exits 1 if an invariant broke.
+// `tsx test/demo/run-demo.ts [typeorm] [knex] [prisma]` runs only the named apps; DEMO_SECONDS sets the
+// length.
 // With AZURE_SQL_SERVER set, the example apps run against that database instead (azure-demo.ts).
 
-const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload];
+const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload, prismaWorkload];
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
 const TOKEN_LIFETIME_SECONDS = 20;
 const REVALIDATE_EVERY_MS = 3_000;
@@ -43,7 +45,9 @@ const problem =
       ? undefined
       : "DEMO_SECONDS must be > 0";
 if (problem) {
-  console.error(`run-demo.ts: ${problem}. Usage: DEMO_SECONDS=30 tsx test/demo/run-demo.ts [typeorm] [knex]`);
+  console.error(
+    `run-demo.ts: ${problem}. Usage: DEMO_SECONDS=30 tsx test/demo/run-demo.ts [typeorm] [knex] [prisma]`,
+  );
   process.exit(2);
 }
 const workloads = names.length === 0 ? WORKLOADS : WORKLOADS.filter((w) => names.includes(w.name));
@@ -117,7 +121,7 @@ try {
   });
   if (running.length < apps.length) throw new Error("an app could not be set up");
 
-  server(`load: ${workloads.map((w) => w.name).join(" and ")} for ${SECONDS} s`);
+  server(`load: ${workloads.map((w) => w.name).join(", ")} for ${SECONDS} s`);
   revalidation = setInterval(() => {
     server(`revalidated ${sql.revalidate()} open session(s)`);
   }, REVALIDATE_EVERY_MS);
