@@ -211,8 +211,8 @@ class StatementParser extends QueryParser {
     const stmt: InsertStmt = { t: "insert", target, source: { t: "default" } };
     if (this.isOp("(") && !this.isWord("SELECT", 1) && !this.isOp("(", 1)) {
       this.pos++;
-      const columns = [this.ident()];
-      while (this.acceptOp(",")) columns.push(this.ident());
+      const columns = [this.insertColumn()];
+      while (this.acceptOp(",")) columns.push(this.insertColumn());
       this.expectOp(")");
       stmt.columns = columns;
     }
@@ -236,6 +236,16 @@ class StatementParser extends QueryParser {
       this.unsupported("INSERT ... EXEC");
     } else this.fail();
     return stmt;
+  }
+
+  /**
+   * A column of an INSERT list: `col`, or qualified as Prisma writes its multi-row INSERT
+   * (`[dbo].[Book].[title]`); SQL Server takes the last part, as in UPDATE ... SET.
+   */
+  private insertColumn(): Ident {
+    const parts = [this.ident()];
+    while (this.acceptOp(".")) parts.push(this.ident());
+    return parts[parts.length - 1] as Ident;
   }
 
   private update(): UpdateStmt {

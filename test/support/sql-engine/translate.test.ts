@@ -223,6 +223,14 @@ describe("INSERT / UPDATE / DELETE", () => {
       ],
       [[p("@p0"), p("@p1"), p("@p2"), p("@p3")]],
     ],
+    [
+      // Prisma's createMany and nested creates qualify the columns of the list.
+      "INSERT INTO [dbo].[users] ([dbo].[users].[name], [dbo].[users].[version]) VALUES (@P1,@P2),(@P3,@P4)",
+      [
+        'INSERT INTO "dbo"."users" ("name", "version") VALUES ($1, $2), ($3, $4) RETURNING new."id" AS "?identity?"',
+      ],
+      [[p("@p1"), p("@p2"), p("@p3"), p("@p4")]],
+    ],
     ["insert into [tags] default values", ['INSERT INTO "dbo"."tags" DEFAULT VALUES'], [[]]],
     [
       "insert into tags (name) output inserted.* values ('a')",
