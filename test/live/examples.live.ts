@@ -9,7 +9,7 @@ import { readLiveSettings } from "./live-settings.js";
 
 const settings = readLiveSettings();
 
-describe.each(["typeorm-app", "knex-app"])("examples/%s against the live database", (app) => {
+describe.each(["typeorm-app", "knex-app", "prisma-app"])("examples/%s against the live database", (app) => {
   it("runs to completion with exit code 0", async () => {
     const child = spawn(process.execPath, ["dist/main.js", "--duration", "5"], {
       cwd: fileURLToPath(new URL(`../../examples/${app}/`, import.meta.url)),

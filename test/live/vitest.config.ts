@@ -12,5 +12,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // As in the root config: the built packages' ES module face (dist/*.mjs) imports their CommonJS
+    // implementation, which Node, not Vite's transform, must load.
+    server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } },
   },
 });
