@@ -1,5 +1,10 @@
 import type { TokenSource } from "@entra-sql/core";
-import { type EntraPrismaEvent, type EntraPrismaOptions, entraPrismaMssql } from "@entra-sql/prisma";
+import {
+  type EntraPrismaEvent,
+  type EntraPrismaOptions,
+  entraPrismaMssql,
+  type PrismaMssqlConfig,
+} from "@entra-sql/prisma";
 import type { StandIns } from "../../support/stand-ins.js";
 import { SQL_SCOPE } from "../mssql/helpers.js";
 import { PrismaClient } from "./generated/client.js";
@@ -50,16 +55,21 @@ export function prismaClient(
   tokenMode: TokenMode,
   options: Omit<EntraPrismaOptions, "tokenSource" | "tokenMode" | "scope" | "onEvent"> & {
     pool?: { min?: number; max?: number };
+    /** More node-mssql settings, e.g. `validateConnection: "socket"`. */
+    config?: Partial<PrismaMssqlConfig>;
   } = {},
 ): TestClient {
-  const { pool, ...rest } = options;
+  const { pool, config, ...rest } = options;
   const events: EntraPrismaEvent[] = [];
-  const adapter = entraPrismaMssql(prismaConfig(standIns, pool), {
-    tokenSource,
-    ...modeOptions(tokenMode),
-    onEvent: (event) => events.push(event),
-    ...rest,
-  });
+  const adapter = entraPrismaMssql(
+    { ...prismaConfig(standIns, pool), ...config },
+    {
+      tokenSource,
+      ...modeOptions(tokenMode),
+      onEvent: (event) => events.push(event),
+      ...rest,
+    },
+  );
   return { prisma: new PrismaClient({ adapter }), adapter, events };
 }
 
