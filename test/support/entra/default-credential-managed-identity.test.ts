@@ -30,12 +30,13 @@ describe("DefaultAzureCredential with AZURE_TOKEN_CREDENTIALS=ManagedIdentityCre
     expect(entra.counters.forEndpoint("token").requests).toBe(0);
   });
 
-  it("uses a user-assigned identity named by managedIdentityClientId", async () => {
+  it("uses a user-assigned identity named by AZURE_CLIENT_ID", async () => {
+    // By AZURE_CLIENT_ID, not the managedIdentityClientId option: @azure/identity 4.13 (what npm gives
+    // Node 20 users) builds this narrowed chain's ManagedIdentityCredential without the caller's
+    // options (defaultAzureCredential.js: createDefaultManagedIdentityCredential({ sendProbeRequest })).
     const user = entra.registerManagedIdentity({ displayName: "orders-func-ua", kind: "user" });
-    const credential = new DefaultAzureCredential({
-      ...entra.credentialOptions(),
-      managedIdentityClientId: user.clientId,
-    });
+    vi.stubEnv("AZURE_CLIENT_ID", user.clientId);
+    const credential = new DefaultAzureCredential(entra.credentialOptions());
     await verifyAccessToken(entra, (await credential.getToken(SQL_SCOPE)).token, { principal: user });
   });
 });
