@@ -1,6 +1,12 @@
 import type { TokenSource } from "@entra-sql/core";
 import { isInvalidOptionError } from "@entra-sql/core";
 import { describeOptionValue, invalidOptionFor } from "@entra-sql/core/internal";
+import {
+  CONNECTION_OPTION_DEFAULTS,
+  checkConnectionSettings,
+  checkTarnPoolOptions,
+  requireKnownScope,
+} from "@entra-sql/driver-kit";
 import { createEntraMssql, type MssqlModule } from "@entra-sql/mssql";
 import type { PrismaMssql } from "@prisma/adapter-mssql";
 import { type EntraPrismaOptions, PACKAGE_NAME, type PrismaMssqlConfig } from "./options.js";
@@ -39,6 +45,21 @@ export function entraPrismaMssql(
     );
   }
   const { prisma, modules, ...entra } = options;
+  // The node-mssql config as @entra-sql/mssql's pool checks it, which PrismaMssql.connect() builds only at
+  // the first query: competing authentication settings, no server, tarn's pool keys, and (inline) a host
+  // whose token scope is unknown. Before the token source exists, so a refusal leaves nothing behind.
+  const server = checkConnectionSettings(
+    config as unknown as Record<string, unknown>,
+    "config",
+    PACKAGE_NAME,
+  );
+  checkTarnPoolOptions(config.pool, "config.pool", PACKAGE_NAME);
+  withOurName(() =>
+    requireKnownScope(
+      { tokenMode: entra.tokenMode ?? CONNECTION_OPTION_DEFAULTS.tokenMode, scope: entra.scope },
+      server,
+    ),
+  );
   const { PrismaMssql: Base, mssql } =
     modules === undefined ? loadPrismaAdapter() : checkPrismaAdapter(modules);
   const sql = withOurName(() => createEntraMssql(mssql as MssqlModule, entra));

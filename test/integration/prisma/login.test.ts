@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
-import { createTokenSource } from "@entra-sql/core";
-import { isTokenLoginRejectedError, TokenLoginRejectedError } from "@entra-sql/prisma";
+import { createTokenSource, isInvalidOptionError, isUnknownSqlHostError } from "@entra-sql/core";
+import { entraPrismaMssql, isTokenLoginRejectedError, TokenLoginRejectedError } from "@entra-sql/prisma";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { tokenLeaks } from "../mssql/defect-fixtures.js";
@@ -14,6 +14,7 @@ import {
   identityRequests,
   ofType,
   prismaClient,
+  prismaConfig,
   SQL_SCOPE,
   TOKEN_MODES,
 } from "./helpers.js";
@@ -210,5 +211,37 @@ describe.each(TOKEN_MODES)("tokenMode %s", (tokenMode, authMode) => {
       await prisma.$disconnect();
       tokenSource.close();
     }
+  });
+});
+
+describe("the node-mssql config", () => {
+  it("is checked when the adapter is created, not at the first query: named under @entra-sql/prisma, no secret shown", () => {
+    const tokenSource = demoAppTokenSource(standIns);
+    const loginsBefore = standIns.sql.logins.length;
+    const requestsBefore = identityRequests(standIns);
+    const base = prismaConfig(standIns);
+    const created = (config: object, options: Record<string, unknown> = { tokenMode: "token-credential" }) =>
+      failureOf(Promise.resolve().then(() => entraPrismaMssql(config as never, { tokenSource, ...options })));
+    return Promise.all([
+      created({ ...base, authentication: { type: "default" } }),
+      created({ ...base, user: "sa", password: "hunter2-Secret" }),
+      created({ ...base, pool: { max: 4, maxx: 5 } }),
+      created({ ...base, server: undefined }),
+      created(base, { tokenMode: "inline" }), // 127.0.0.1 names no cloud and there is no scope
+    ])
+      .then(([authentication, password, pool, server, scope]) => {
+        expect(isInvalidOptionError(authentication)).toBe(true);
+        expect(authentication).toMatchObject({ option: "config.authentication" });
+        expect((password as Error).message).toMatch(/^@entra-sql\/prisma: option "config\.user" is set/);
+        expect((password as Error).message).not.toContain("hunter2");
+        expect(pool).toMatchObject({ option: "config.pool.maxx" });
+        expect((pool as Error).message).toMatch(/^@entra-sql\/prisma: /);
+        expect(server).toMatchObject({ option: "config.server" });
+        expect(isUnknownSqlHostError(scope)).toBe(true);
+        // Nothing was attempted: no login at the server, no token fetched.
+        expect(standIns.sql.logins.length).toBe(loginsBefore);
+        expect(identityRequests(standIns)).toBe(requestsBefore);
+      })
+      .finally(() => tokenSource.close());
   });
 });
