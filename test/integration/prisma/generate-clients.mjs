@@ -68,7 +68,7 @@ const prisma6 = prismaCli(requireFromCompat);
 const project = mkdtempSync(join(tmpdir(), "entra-sql-prisma6-"));
 try {
   // The compat package's dependencies are its siblings: <store>/node_modules/{prisma,@prisma/...}.
-  symlinkSync(dirname(dirname(installed)), join(project, "node_modules"), "dir");
+  symlinkSync(dirname(dirname(installed)), join(project, "node_modules"), "junction"); // "junction": Windows, no admin
   writeFileSync(join(project, "package.json"), '{ "name": "entra-sql-prisma6-generate", "private": true }\n');
   const schema = readFileSync(join(compatDir, "schema.prisma"), "utf8");
   const output = 'output     = "./generated"';
