@@ -36,9 +36,15 @@ const requireHere = createRequire(import.meta.url);
 /** The TypeScript range the packages claim: its oldest is installed into each app; the newest is the repo's. */
 export const OLDEST_TYPESCRIPT = "5.0.4";
 const NEWEST_TSC = join(dirname(requireHere.resolve("typescript/package.json")), "bin", "tsc");
-const PACKAGES = ["core", "driver-kit", "mssql", "knex", "typeorm"];
+const PACKAGES = ["core", "driver-kit", "mssql", "knex", "typeorm", "prisma"];
 /** What a user adds next to our packages (the ranges our READMEs give). */
-const USER_DEPENDENCIES = { mssql: "^12", knex: "^3.1", typeorm: "^1", tedious: "^19.2 || ^20" };
+const USER_DEPENDENCIES = {
+  mssql: "^12",
+  knex: "^3.1",
+  typeorm: "^1",
+  tedious: "^19.2 || ^20",
+  "@prisma/adapter-mssql": ">=6.16 <8",
+};
 const USER_DEV_DEPENDENCIES = { typescript: OLDEST_TYPESCRIPT, "@types/node": "^20", "@types/mssql": "^12" };
 
 function nodeBinary(fixture: string): string {
@@ -129,9 +135,16 @@ describe.each(NODES)("Node $line", ({ line, fixture, tedious }) => {
         timeout: 60_000,
       });
       const result = JSON.parse(stdout.trim()) as Record<string, unknown>;
-      expect(result).toMatchObject({ format, mssql: 1, knex: 2, typeorm: 3, errorClassShared: true });
+      expect(result).toMatchObject({
+        format,
+        mssql: 1,
+        knex: 2,
+        typeorm: 3,
+        prisma: 4,
+        errorClassShared: true,
+      });
       expect(result.node).toMatch(new RegExp(`^v${line.replace(".", "\\.")}`));
-      expect(result.opened).toBeGreaterThanOrEqual(3);
+      expect(result.opened).toBeGreaterThanOrEqual(4);
       expect(String(result.tedious).startsWith(tedious), `tedious ${result.tedious}`).toBe(true);
       expect(stdout).not.toContain(app0.clientSecret);
       console.log(`consumer Node ${line} ${format}: ${stdout.trim()}`);

@@ -13,6 +13,7 @@ const ENTRIES = [
   "@entra-sql/mssql",
   "@entra-sql/knex",
   "@entra-sql/typeorm",
+  "@entra-sql/prisma",
 ];
 
 describe.each(ENTRIES)("%s", (entry) => {

@@ -2,6 +2,7 @@
 import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
 import * as mssqlAdapter from "@entra-sql/mssql";
+import * as prismaAdapter from "@entra-sql/prisma";
 import * as typeormAdapter from "@entra-sql/typeorm";
 import { knex } from "knex";
 
@@ -10,7 +11,9 @@ import mssql = require("mssql");
 import { DataSource } from "typeorm";
 import { run } from "./scenario";
 
-run("cjs", { core, mssqlAdapter, knexAdapter, typeormAdapter, mssql, knex, DataSource }).catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 1;
-});
+run("cjs", { core, mssqlAdapter, knexAdapter, typeormAdapter, prismaAdapter, mssql, knex, DataSource }).catch(
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

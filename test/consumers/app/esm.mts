@@ -2,6 +2,7 @@
 import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
 import * as mssqlAdapter from "@entra-sql/mssql";
+import * as prismaAdapter from "@entra-sql/prisma";
 import * as typeormAdapter from "@entra-sql/typeorm";
 import knexModule from "knex";
 import mssql from "mssql";
@@ -14,6 +15,7 @@ await run("esm", {
   mssqlAdapter,
   knexAdapter,
   typeormAdapter,
+  prismaAdapter,
   mssql,
   knex,
   DataSource: typeorm.DataSource,

@@ -4,6 +4,7 @@
 import type * as Core from "@entra-sql/core";
 import type * as KnexAdapter from "@entra-sql/knex";
 import type * as MssqlAdapter from "@entra-sql/mssql";
+import type * as PrismaAdapter from "@entra-sql/prisma";
 import type * as TypeormAdapter from "@entra-sql/typeorm";
 
 export interface Modules {
@@ -11,6 +12,7 @@ export interface Modules {
   mssqlAdapter: typeof MssqlAdapter;
   knexAdapter: typeof KnexAdapter;
   typeormAdapter: typeof TypeormAdapter;
+  prismaAdapter: typeof PrismaAdapter;
   mssql: typeof import("mssql");
   knex: typeof import("knex").knex;
   DataSource: typeof import("typeorm").DataSource;
@@ -84,6 +86,16 @@ export async function run(format: string, m: Modules): Promise<void> {
     await dataSource.initialize();
     results.typeorm = ((await dataSource.query("SELECT 3 AS n")) as Array<{ n: number }>)[0]?.n;
     await dataSource.destroy();
+
+    // Prisma's driver adapter as PrismaClient drives it (connect, a raw query, dispose): no generated
+    // client needed to load the package both ways and log in through it.
+    const prisma = m.prismaAdapter.entraPrismaMssql(
+      { server: s.sqlHost, port: s.sqlPort, database: s.database, options: tls },
+      { tokenSource, scope, onEvent },
+    );
+    const driver = await prisma.connect();
+    results.prisma = (await driver.queryRaw({ sql: "SELECT 4 AS n", args: [], argTypes: [] })).rows[0]?.[0];
+    await driver.dispose();
 
     results.opened = events.filter((type) => type === "connection-opened").length;
     results.errorClassShared = m.core.isInvalidOptionError(new m.core.InvalidOptionError("x", "1", "y"));
