@@ -61,7 +61,7 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
 
       // No token in events, in the instance, in a pooled connection.
       const token = await tokenSource.getAccessToken(SQL_SCOPE);
-      const connection = await sequelize.connectionManager.getConnection({ type: "SELECT" });
+      const connection = await sequelize.connectionManager.getConnection({ type: "write" });
       const printed = [
         JSON.stringify(events),
         inspect(events, { depth: 8 }),
