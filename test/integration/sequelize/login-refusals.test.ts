@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { createTokenSource } from "@entra-sql/core";
-import { isTokenLoginRejectedError, withEntraTokens } from "@entra-sql/sequelize";
+import { isLoginRefusedError, isTokenLoginRejectedError, withEntraTokens } from "@entra-sql/sequelize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import {
@@ -118,6 +118,51 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
         "\n",
       );
       for (const segment of token.split(".").slice(1)) expect(printed).not.toContain(segment);
+    } finally {
+      await sequelize.close();
+      tokenSource.close();
+    }
+  });
+
+  it("a wrong database is a LoginRefusedError 4060 naming it: one login, no retry with a new token", async () => {
+    const tokenSource = demoAppTokenSource(standIns);
+    const { events, onEvent } = recorder();
+    const sequelize = withEntraTokens(
+      v.create({ ...sequelizeOptions(standIns), database: "no_such_database" }),
+      { tokenSource, ...modeOptions(tokenMode), onEvent },
+    );
+    const loginsBefore = standIns.sql.logins.length;
+    try {
+      const error = await sequelize.query("SELECT 1 AS one").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isLoginRefusedError(error)).toBe(true);
+      if (!isLoginRefusedError(error)) return;
+      expect(error.number).toBe(4060);
+      expect(error.message).toMatch(/^@entra-sql\/sequelize: /);
+      expect(error.message).toContain("no_such_database");
+      expect(standIns.sql.logins.slice(loginsBefore)).toHaveLength(1);
+      expect(ofType(events, "login-retried")).toEqual([]);
+    } finally {
+      await sequelize.close();
+      tokenSource.close();
+    }
+  });
+
+  it("without databaseVersion, Sequelize's own version probe logs in with a token too, and is closed", async () => {
+    const tokenSource = demoAppTokenSource(standIns);
+    const { events, onEvent } = recorder();
+    const { databaseVersion: _, ...options } = sequelizeOptions(standIns);
+    const sequelize = withEntraTokens(v.create(options), { tokenSource, ...modeOptions(tokenMode), onEvent });
+    const loginsBefore = standIns.sql.logins.length;
+    try {
+      const [rows] = await sequelize.query("SELECT 1 AS one");
+      expect(rows).toEqual([{ one: 1 }]);
+      const logins = standIns.sql.logins.slice(loginsBefore);
+      expect(logins.map((l) => l.ok)).toEqual([true, true]);
+      expect(ofType(events, "connection-opened")).toHaveLength(2);
+      expect(standIns.sql.sessions).toHaveLength(1);
     } finally {
       await sequelize.close();
       tokenSource.close();

@@ -108,6 +108,19 @@ describe("session values", () => {
     });
   });
 
+  it("SERVERPROPERTY('ProductVersion') and Sequelize's version query", async () => {
+    expect(await rows("SELECT SERVERPROPERTY('ProductVersion'), SERVERPROPERTY('Edition')")).toEqual([
+      ["16.0.1000.6", null],
+    ]);
+    // lib/dialects/mssql/query-generator.js versionQuery(), Sequelize 6.
+    const sequelizeVersionQuery = [
+      "DECLARE @ms_ver NVARCHAR(20);",
+      "SET @ms_ver = REVERSE(CONVERT(NVARCHAR(20), SERVERPROPERTY('ProductVersion')));",
+      "SELECT REVERSE(SUBSTRING(@ms_ver, CHARINDEX('.', @ms_ver)+1, 20)) AS 'version'",
+    ].join(" ");
+    expect(await rows(sequelizeVersionQuery)).toEqual([["16.0.1000"]]);
+  });
+
   it("GETDATE() and friends are the clock in UTC; NEWID() is an upper-case uniqueidentifier", async () => {
     const before = Date.now();
     const [[getdate, sysdatetime, utc, sysutc, id]] = (await rows(
