@@ -165,6 +165,33 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
     }
   }, 30_000);
 
+  it("a refused COMMIT: a named error, nothing committed, the pool goes on", async () => {
+    const { tokenSource, events, sequelize } = setUp({ min: 0, max: 1 });
+    const name = `${table}_commit`;
+    try {
+      await sequelize.query(`CREATE TABLE ${name} (id INT)`);
+      let stale: number[] = [];
+      const error = await sequelize
+        .transaction(async (transaction) => {
+          await sequelize.query(`INSERT INTO ${name} (id) VALUES (1)`, { transaction });
+          stale = await expireOpenSessions(events);
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(isSessionTokenExpiredError(error)).toBe(true);
+      if (!isSessionTokenExpiredError(error)) return;
+      expect(error.during).toBe("transaction");
+      expect(await sessionsGone(stale)).toBe(true);
+      standIns.sql.clockOffsetMs = 0;
+      expect(await ids(sequelize, name)).toEqual([]);
+    } finally {
+      await sequelize.close();
+      tokenSource.close();
+    }
+  }, 30_000);
+
   it("a refused BEGIN moves the transaction to a fresh connection, which commits it", async () => {
     const { tokenSource, events, sequelize } = setUp({ min: 0, max: 1 });
     const name = `${table}_begin`;
