@@ -105,7 +105,7 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
 });
 
 describe.each(SEQUELIZE_VERSIONS)("Sequelize $version", (v) => {
-  it("sequelize.close() closes the token source the package created: no timer, no socket left", async () => {
+  it("sequelize.close() closes the token source the package created: no timer, no socket left; its secret never shown", async () => {
     const timersBefore = timers();
     const app = demoApp(standIns);
     const sequelize = withEntraTokens(v.create(sequelizeOptions(standIns)), {
@@ -119,6 +119,12 @@ describe.each(SEQUELIZE_VERSIONS)("Sequelize $version", (v) => {
       ...modeOptions("inline"),
     });
     await Promise.all(Array.from({ length: 4 }, () => sequelize.query("SELECT 1 AS one")));
+    // The secret the package's token source holds is in no printout of the instance.
+    const printed = [
+      inspect(sequelize, { depth: 6, showHidden: true }),
+      jsonView(sequelize.connectionManager),
+    ].join("\n");
+    expect(printed).not.toContain(app.clientSecret);
     await sequelize.close();
     expect(await eventually(() => clientSockets().length === 0)).toBe(true);
     expect(await eventually(() => timers() <= timersBefore)).toBe(true);
