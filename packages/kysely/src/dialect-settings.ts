@@ -34,7 +34,10 @@ export interface EntraMssqlDialectSettings<T extends TediousModule, P extends Ta
   port?: number;
   /** tedious connection options (`encrypt`, `connectTimeout`, ...), without authentication. */
   options?: Record<string, unknown>;
-  /** tarn pool options (`min`, `max`, `idleTimeoutMillis`, ...); default `{ min: 0, max: 10 }`. */
+  /**
+   * tarn pool options (`min`, `max`, `idleTimeoutMillis`, ...); default `{ min: 0, max: 10,
+   * propagateCreateError: true }` (a refused login fails the waiting query at once, with its named error).
+   */
   pool?: Record<string, unknown>;
   /** Kysely >= 0.28: run `select 1` when a pooled connection is handed out (Kysely's default: true). */
   validateConnections?: boolean;
@@ -125,7 +128,14 @@ export function checkDialectSettings(settings: unknown): CheckedSettings {
     }
   }
   const database = typeof tediousOptions.database === "string" ? tediousOptions.database : undefined;
-  const pool = { min: 0, max: 10, ...(settings.pool as Record<string, unknown> | undefined) };
+  // propagateCreateError (tarn's default: false): a refused login fails the waiting query at once, with
+  // the named error, instead of being retried until acquireTimeoutMillis.
+  const pool = {
+    min: 0,
+    max: 10,
+    propagateCreateError: true,
+    ...(settings.pool as Record<string, unknown> | undefined),
+  };
   if ((pool.min as number) > (pool.max as number)) {
     throw invalidOption("settings.pool.min", String(pool.min), `at most settings.pool.max (${pool.max})`);
   }

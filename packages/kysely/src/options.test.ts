@@ -27,7 +27,7 @@ describe("entraMssqlDialectConfig", () => {
     const config = entraMssqlDialectConfig({ ...base, pool: { max: 5 } }, { credential: "cli" });
     expect(typeof config.tedious.connectionFactory).toBe("function");
     expect(config.tedious.Request).toBe(Tedious.Request);
-    expect(config.tarn.options).toEqual({ min: 0, max: 5 });
+    expect(config.tarn.options).toEqual({ min: 0, max: 5, propagateCreateError: true });
     expect(config.tarn.Pool.prototype).toBeInstanceOf(Tarn.Pool);
     expect(Object.keys(config)).toEqual(["tedious", "tarn"]);
     expect(ENTRA_KYSELY_DEFAULTS).toBe(CONNECTION_OPTION_DEFAULTS);
@@ -74,7 +74,7 @@ describe("checkDialectSettings", () => {
       server: base.server,
       database: "app",
       tediousOptions: { encrypt: true, database: "app", port: 1444 },
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: 10, propagateCreateError: true },
     });
   });
 
