@@ -142,36 +142,51 @@ export function checkDialectSettings(settings: unknown): CheckedSettings {
   return { server, database, tediousOptions, pool };
 }
 
+/**
+ * `requireMethods`, with the installed version looked up only when something is missing: the lookup loads
+ * a package.json, and the module checked may not be the one installed beside this package.
+ */
+function requireAll(
+  target: unknown,
+  methods: readonly string[],
+  option: string,
+  driver: () => string,
+  supported: string,
+): void {
+  const record =
+    (typeof target === "object" || typeof target === "function") && target !== null ? target : {};
+  if (methods.every((name) => typeof (record as Record<string, unknown>)[name] === "function")) return;
+  requireMethods(target, methods, { packageName: PACKAGE_NAME, option, driver: driver(), supported });
+}
+
 function checkTedious(tedious: unknown): void {
-  const about = {
-    packageName: PACKAGE_NAME,
-    option: "settings.tedious",
-    driver: installedVersion("tedious", __filename),
-    supported: 'the tedious module (import * as Tedious from "tedious"), version 19.2 or 20',
-  };
-  requireMethods(tedious, ["Connection", "Request"], about);
+  const supported = 'the tedious module (import * as Tedious from "tedious"), version 19.2 or 20';
+  const version = () => installedVersion("tedious", __filename);
+  requireAll(tedious, ["Connection", "Request"], "settings.tedious", version, supported);
   const module = tedious as Record<string, unknown>;
   for (const key of ["TYPES", "ISOLATION_LEVEL"]) {
     if (!isRecord(module[key])) {
-      throw invalidOption("settings.tedious", `${about.driver}, which lacks ${key}`, about.supported);
+      throw invalidOption("settings.tedious", `${version()}, which lacks ${key}`, supported);
     }
   }
-  requireMethods((module.Connection as { prototype?: unknown }).prototype, TEDIOUS_CONNECTION_METHODS, {
-    ...about,
-    driver: `${about.driver}, whose Connection`,
-  });
+  requireAll(
+    (module.Connection as { prototype?: unknown }).prototype,
+    TEDIOUS_CONNECTION_METHODS,
+    "settings.tedious",
+    () => `${version()}, whose Connection`,
+    supported,
+  );
 }
 
 function checkTarn(tarn: unknown): void {
-  const about = {
-    packageName: PACKAGE_NAME,
-    option: "settings.tarn",
-    driver: installedVersion("tarn", __filename),
-    supported: 'the tarn module (import * as Tarn from "tarn"), version 3',
-  };
-  requireMethods(tarn, ["Pool"], about);
-  requireMethods((tarn as { Pool: { prototype?: unknown } }).Pool.prototype, TARN_POOL_METHODS, {
-    ...about,
-    driver: `${about.driver}, whose Pool`,
-  });
+  const supported = 'the tarn module (import * as Tarn from "tarn"), version 3';
+  const version = () => installedVersion("tarn", __filename);
+  requireAll(tarn, ["Pool"], "settings.tarn", version, supported);
+  requireAll(
+    (tarn as { Pool: { prototype?: unknown } }).Pool.prototype,
+    TARN_POOL_METHODS,
+    "settings.tarn",
+    () => `${version()}, whose Pool`,
+    supported,
+  );
 }

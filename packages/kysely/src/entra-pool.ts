@@ -80,12 +80,14 @@ export function createEntraPool(config: EntraPoolSettings): {
       const kyselyCreate = kyselyOptions.create;
       const kyselyDestroy = kyselyOptions.destroy;
       const kyselyValidate = kyselyOptions.validate;
-      requireMethods(kyselyOptions, ["create", "destroy"], {
-        packageName: PACKAGE_NAME,
-        option: "MssqlDialect",
-        driver: `${installedVersion("kysely", __filename)}, whose MssqlDriver gives its pool options that`,
-        supported: "Kysely 0.27 to 0.29",
-      });
+      if (typeof kyselyOptions.create !== "function" || typeof kyselyOptions.destroy !== "function") {
+        requireMethods(kyselyOptions, ["create", "destroy"], {
+          packageName: PACKAGE_NAME,
+          option: "MssqlDialect",
+          driver: `${installedVersion("kysely", __filename)}, whose MssqlDriver gives its pool options that`,
+          supported: "Kysely 0.27 to 0.29",
+        });
+      }
       const wiredOf = (wrapper: KyselyConnection) =>
         this === undefined ? undefined : this.#wired.get(wrapper);
       super({
@@ -138,12 +140,13 @@ export function createEntraPool(config: EntraPoolSettings): {
         const created = kyselyCreate();
         handing = undefined;
         wrapper = await created;
-        requireMethods(wrapper, KYSELY_CONNECTION_METHODS, {
-          packageName: PACKAGE_NAME,
-          option: "MssqlDialect",
-          driver: `${installedVersion("kysely", __filename)}, whose MssqlConnection`,
-          supported: "Kysely 0.27 to 0.29",
-        });
+        if (!KYSELY_CONNECTION_METHODS.every((name) => typeof wrapper[name] === "function"))
+          requireMethods(wrapper, KYSELY_CONNECTION_METHODS, {
+            packageName: PACKAGE_NAME,
+            option: "MssqlDialect",
+            driver: `${installedVersion("kysely", __filename)}, whose MssqlConnection`,
+            supported: "Kysely 0.27 to 0.29",
+          });
       } catch (error) {
         handing = undefined;
         lifecycle.forget(connection);
