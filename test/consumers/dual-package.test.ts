@@ -14,6 +14,7 @@ const ENTRIES = [
   "@entra-sql/knex",
   "@entra-sql/typeorm",
   "@entra-sql/prisma",
+  "@entra-sql/sequelize",
 ];
 
 describe.each(ENTRIES)("%s", (entry) => {
