@@ -3,17 +3,28 @@ import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
 import * as mssqlAdapter from "@entra-sql/mssql";
 import * as prismaAdapter from "@entra-sql/prisma";
+import * as sequelizeAdapter from "@entra-sql/sequelize";
 import * as typeormAdapter from "@entra-sql/typeorm";
 import { knex } from "knex";
 
 import mssql = require("mssql");
 
+import { Sequelize } from "sequelize";
 import { DataSource } from "typeorm";
 import { run } from "./scenario";
 
-run("cjs", { core, mssqlAdapter, knexAdapter, typeormAdapter, prismaAdapter, mssql, knex, DataSource }).catch(
-  (error) => {
-    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+run("cjs", {
+  core,
+  mssqlAdapter,
+  knexAdapter,
+  typeormAdapter,
+  prismaAdapter,
+  sequelizeAdapter,
+  Sequelize,
+  mssql,
+  knex,
+  DataSource,
+}).catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -3,9 +3,11 @@ import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
 import * as mssqlAdapter from "@entra-sql/mssql";
 import * as prismaAdapter from "@entra-sql/prisma";
+import * as sequelizeAdapter from "@entra-sql/sequelize";
 import * as typeormAdapter from "@entra-sql/typeorm";
 import knexModule from "knex";
 import mssql from "mssql";
+import { Sequelize } from "sequelize";
 import typeorm from "typeorm";
 import { run } from "./scenario.js";
 
@@ -16,6 +18,8 @@ await run("esm", {
   knexAdapter,
   typeormAdapter,
   prismaAdapter,
+  sequelizeAdapter,
+  Sequelize,
   mssql,
   knex,
   DataSource: typeorm.DataSource,

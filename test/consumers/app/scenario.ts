@@ -5,6 +5,7 @@ import type * as Core from "@entra-sql/core";
 import type * as KnexAdapter from "@entra-sql/knex";
 import type * as MssqlAdapter from "@entra-sql/mssql";
 import type * as PrismaAdapter from "@entra-sql/prisma";
+import type * as SequelizeAdapter from "@entra-sql/sequelize";
 import type * as TypeormAdapter from "@entra-sql/typeorm";
 
 export interface Modules {
@@ -13,6 +14,8 @@ export interface Modules {
   knexAdapter: typeof KnexAdapter;
   typeormAdapter: typeof TypeormAdapter;
   prismaAdapter: typeof PrismaAdapter;
+  sequelizeAdapter: typeof SequelizeAdapter;
+  Sequelize: typeof import("sequelize").Sequelize;
   mssql: typeof import("mssql");
   knex: typeof import("knex").knex;
   DataSource: typeof import("typeorm").DataSource;
@@ -96,6 +99,22 @@ export async function run(format: string, m: Modules): Promise<void> {
     const driver = await prisma.connect();
     results.prisma = (await driver.queryRaw({ sql: "SELECT 4 AS n", args: [], argTypes: [] })).rows[0]?.[0];
     await driver.dispose();
+
+    const sequelize = m.sequelizeAdapter.withEntraTokens(
+      new m.Sequelize({
+        dialect: "mssql",
+        host: s.sqlHost,
+        port: s.sqlPort,
+        database: s.database,
+        dialectOptions: { options: tls },
+        logging: false,
+      }),
+      { tokenSource, scope, onEvent },
+    );
+    results.sequelize = (
+      (await sequelize.query("SELECT 5 AS n", { plain: true })) as { n: number } | null
+    )?.n;
+    await sequelize.close();
 
     results.opened = events.filter((type) => type === "connection-opened").length;
     results.errorClassShared = m.core.isInvalidOptionError(new m.core.InvalidOptionError("x", "1", "y"));
