@@ -172,10 +172,11 @@ describe.each(versionModes())("%s", (_, v, tokenMode) => {
   });
 });
 
-describe.each(KYSELY_VERSIONS)("Kysely $version, plain queries", (v) => {
-  it.runIf(v.version === "0.29.9")(
-    "validateConnections: false, a refused statement on a pooled connection runs once more",
-    async () => {
+// Kysely 0.28+ can switch its select 1 check off: the refusal then reaches a plain query on a pooled connection.
+describe.each(KYSELY_VERSIONS.filter((k) => k.version === "0.29.9"))(
+  "Kysely $version, plain queries",
+  (v) => {
+    it("validateConnections: false, a refused statement on a pooled connection runs once more", async () => {
       const tokenSource = demoAppTokenSource(standIns);
       const { events, onEvent } = recorder();
       const { db } = entraKysely(
@@ -197,6 +198,6 @@ describe.each(KYSELY_VERSIONS)("Kysely $version, plain queries", (v) => {
         await db.destroy();
         tokenSource.close();
       }
-    },
-  );
-});
+    });
+  },
+);
