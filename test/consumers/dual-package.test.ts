@@ -15,6 +15,7 @@ const ENTRIES = [
   "@entra-sql/typeorm",
   "@entra-sql/prisma",
   "@entra-sql/sequelize",
+  "@entra-sql/kysely",
 ];
 
 describe.each(ENTRIES)("%s", (entry) => {

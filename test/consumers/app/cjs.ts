@@ -1,6 +1,7 @@
 // The CommonJS consumer (what `npm init -y` and `nest new` create): every package through require().
 import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
+import * as kyselyAdapter from "@entra-sql/kysely";
 import * as mssqlAdapter from "@entra-sql/mssql";
 import * as prismaAdapter from "@entra-sql/prisma";
 import * as sequelizeAdapter from "@entra-sql/sequelize";
@@ -20,6 +21,7 @@ run("cjs", {
   typeormAdapter,
   prismaAdapter,
   sequelizeAdapter,
+  kyselyAdapter,
   Sequelize,
   mssql,
   knex,

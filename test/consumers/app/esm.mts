@@ -1,6 +1,7 @@
 // The ES module consumer: every package through import.
 import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
+import * as kyselyAdapter from "@entra-sql/kysely";
 import * as mssqlAdapter from "@entra-sql/mssql";
 import * as prismaAdapter from "@entra-sql/prisma";
 import * as sequelizeAdapter from "@entra-sql/sequelize";
@@ -19,6 +20,7 @@ await run("esm", {
   typeormAdapter,
   prismaAdapter,
   sequelizeAdapter,
+  kyselyAdapter,
   Sequelize,
   mssql,
   knex,

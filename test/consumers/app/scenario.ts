@@ -3,10 +3,13 @@
 // stand-ins. Settings come from the environment (the test passes the stand-ins' settings).
 import type * as Core from "@entra-sql/core";
 import type * as KnexAdapter from "@entra-sql/knex";
+import type * as KyselyAdapter from "@entra-sql/kysely";
 import type * as MssqlAdapter from "@entra-sql/mssql";
 import type * as PrismaAdapter from "@entra-sql/prisma";
 import type * as SequelizeAdapter from "@entra-sql/sequelize";
 import type * as TypeormAdapter from "@entra-sql/typeorm";
+import * as tarn from "tarn";
+import * as tedious from "tedious";
 
 export interface Modules {
   core: typeof Core;
@@ -15,6 +18,7 @@ export interface Modules {
   typeormAdapter: typeof TypeormAdapter;
   prismaAdapter: typeof PrismaAdapter;
   sequelizeAdapter: typeof SequelizeAdapter;
+  kyselyAdapter: typeof KyselyAdapter;
   Sequelize: typeof import("sequelize").Sequelize;
   mssql: typeof import("mssql");
   knex: typeof import("knex").knex;
@@ -115,6 +119,19 @@ export async function run(format: string, m: Modules): Promise<void> {
       (await sequelize.query("SELECT 5 AS n", { plain: true })) as { n: number } | null
     )?.n;
     await sequelize.close();
+
+    // Kysely 0.28+ is an ES module only: a CommonJS app on Node 20.18 loads it with import().
+    const { Kysely, MssqlDialect, sql: rawSql } = await import("kysely");
+    const kysely = new Kysely<Record<string, never>>({
+      dialect: new MssqlDialect(
+        m.kyselyAdapter.entraMssqlDialectConfig(
+          { tedious, tarn, server: s.sqlHost, port: s.sqlPort, database: s.database, options: tls },
+          { tokenSource, scope, onEvent },
+        ),
+      ),
+    });
+    results.kysely = (await rawSql<{ n: number }>`SELECT 6 AS n`.execute(kysely)).rows[0]?.n;
+    await kysely.destroy();
 
     results.opened = events.filter((type) => type === "connection-opened").length;
     results.errorClassShared = m.core.isInvalidOptionError(new m.core.InvalidOptionError("x", "1", "y"));
