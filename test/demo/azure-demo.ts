@@ -13,6 +13,8 @@ const EXAMPLE_DIRS: Readonly<Record<string, string>> = {
   typeorm: "typeorm-app",
   knex: "knex-app",
   prisma: "prisma-app",
+  sequelize: "sequelize-app",
+  kysely: "kysely-app",
 };
 
 interface AppRun {

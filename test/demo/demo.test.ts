@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../support/stand-ins.js";
 
-// The README's first command runs this demo (TypeORM, Knex and Prisma side by side against one pair of
-// stand-ins); here it runs time-compressed (12 s of load) and must hold every invariant it checks, for
+// The README's first command runs this demo (TypeORM, Knex, Prisma, Sequelize and Kysely side by side
+// against one pair of stand-ins); here it runs time-compressed (12 s of load) and must hold every invariant it checks, for
 // every app: no failed query, no expired token presented, no statement on a session past its token or
 // on a connection past max age, at least one token rotation, and one 37396 per app (the server refused
 // a statement after it stopped accepting a session's token) that the app recovered from by running the
@@ -14,10 +14,17 @@ import { type StandIns, startStandIns } from "../support/stand-ins.js";
 const demo = fileURLToPath(new URL("./run-demo.ts", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-function runDemo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+function runDemo(
+  env: NodeJS.ProcessEnv,
+  args: readonly string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", demo], { cwd: root, env, timeout: 90_000 }, (error, out) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
+    execFile(
+      process.execPath,
+      ["--import", "tsx", demo, ...args],
+      { cwd: root, env, timeout: 90_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -32,21 +39,22 @@ function row(stdout: string, label: string): string[] {
     .split(/\s{2,}/);
 }
 
-const APPS = ["typeorm", "knex", "prisma"] as const;
+const APPS = ["typeorm", "knex", "prisma", "sequelize", "kysely"] as const;
+const TAG_WIDTH = Math.max(...APPS.map((app) => app.length)) + 2;
+/** The timeline's tag for `who`, padded as the timeline pads it (to the longest name, `[sequelize]`). */
+const tag = (who: string) => `[${who}]`.padEnd(TAG_WIDTH);
+const escapeRegExp = (text: string) => text.replace(/[[\]()]/g, "\\$&");
 
-describe("pnpm demo (run-demo.ts: typeorm, knex and prisma)", () => {
-  it("runs the three apps through token rotations and one 37396 each, with every invariant held", async () => {
+describe("pnpm demo (run-demo.ts: typeorm, knex, prisma, sequelize and kysely)", () => {
+  it("runs the five apps through token rotations and one 37396 each, with every invariant held", async () => {
     const { code, stdout } = await runDemo({ ...withoutAzureSettings(), DEMO_SECONDS: "12" });
-    expect(stdout).toContain("all invariants held (typeorm, knex, prisma)");
+    expect(stdout).toContain(`all invariants held (${APPS.join(", ")})`);
     expect(code).toBe(0);
     // One timeline, each line tagged with the app (or the server) it is about.
-    for (const tag of ["[server] ", "[typeorm]", "[knex]   ", "[prisma] "]) expect(stdout).toContain(tag);
-    expect(stdout).toMatch(/\[server\] {2}revalidated \d+ open session\(s\)/);
-    expect(stdout).toMatch(/\[typeorm\] connection retired at age/);
-    expect(stdout).toMatch(/\[knex\] {4}connection retired at age/);
-    expect(stdout).toMatch(/\[prisma\] {2}connection retired at age/);
+    expect(stdout).toMatch(new RegExp(`${escapeRegExp(tag("server"))} revalidated \\d+ open session\\(s\\)`));
+    for (const app of APPS) expect(stdout).toContain(`${tag(app)} connection retired at age`);
     // The summary: a column per app.
-    expect(stdout).toMatch(/\nsummary +typeorm +knex +prisma\n/);
+    expect(stdout).toMatch(new RegExp(`\\nsummary +${APPS.join(" +")}\\n`));
     for (const served of row(stdout, "queries served")) expect(Number(served)).toBeGreaterThan(0);
     const zeros = APPS.map(() => "0");
     expect(row(stdout, "failed queries")).toEqual(zeros);
@@ -76,6 +84,19 @@ describe("pnpm demo (run-demo.ts: typeorm, knex and prisma)", () => {
       expect(Number.parseFloat(age)).toBeLessThanOrEqual(11);
     }
   }, 100_000);
+});
+
+describe("run-demo.ts --adapters", () => {
+  it("refuses an app it does not know, naming it and the apps it knows, before starting anything", async () => {
+    const { code, stdout, stderr } = await runDemo({ ...withoutAzureSettings(), DEMO_SECONDS: "1" }, [
+      "--adapters",
+      "knex,hibernate",
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("unknown app hibernate");
+    expect(stderr).toContain(`--adapters ${APPS.join(",")}`);
+  });
 });
 
 /** This process's environment without Azure or entra-sql settings (the demo would go to Azure). */
@@ -114,7 +135,7 @@ describe("npm run demo with Azure settings", () => {
   it("runs the example apps against the configured database, not the stand-ins it would start", async () => {
     const loginsBefore = standIns.sql.logins.length;
     const { code, stdout } = await runDemo(azureLike());
-    expect(stdout).toContain("all apps ok (typeorm, knex, prisma)");
+    expect(stdout).toContain(`all apps ok (${APPS.join(", ")})`);
     expect(code).toBe(0);
     expect(stdout).not.toContain("starting the local stand-ins");
     for (const app of APPS) {

@@ -4,7 +4,9 @@ import { createAppObserver } from "./app-observer.js";
 import { runDemoOnAzure } from "./azure-demo.js";
 import { createForcedReauthentication } from "./forced-reauthentication.js";
 import { knexWorkload } from "./knex-demo.js";
+import { kyselyWorkload } from "./kysely-demo.js";
 import { prismaWorkload } from "./prisma-demo.js";
+import { sequelizeWorkload } from "./sequelize-demo.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
 import { createTimeline } from "./timeline.js";
@@ -12,17 +14,23 @@ import { typeormWorkload } from "./typeorm-demo.js";
 import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from "./workload.js";
 
 // `pnpm demo` (and `npm run demo`): the Django recipe's TOKEN + CONN_MAX_AGE, time-compressed, for
-// TypeORM, Knex and Prisma side by side. Starts the local stand-ins once, sets each example app's schema
-// up, runs a steady light load through the three adapters at the same time with short token lifetimes
-// and max age while the server revalidates open sessions (as Azure SQL does after maintenance), and
-// around the middle of the run makes one idle session of each app log in again, so that each app meets
-// one 37396 and recovers (forced-reauthentication.ts). Prints one timeline tagged per app and a summary
-// with a column per app; exits 1 if an invariant broke.
-// `tsx test/demo/run-demo.ts [typeorm] [knex] [prisma]` runs only the named apps; DEMO_SECONDS sets the
-// length.
+// TypeORM, Knex, Prisma, Sequelize and Kysely side by side. Starts the local stand-ins once, sets each
+// example app's schema up, runs a steady light load through the five adapters at the same time with
+// short token lifetimes and max age while the server revalidates open sessions (as Azure SQL does after
+// maintenance), and around the middle of the run makes one idle session of each app log in again, so
+// that each app meets one 37396 and recovers (forced-reauthentication.ts). Prints one timeline tagged
+// per app and a summary with a column per app; exits 1 if an invariant broke.
+// `tsx test/demo/run-demo.ts [--adapters typeorm,knex,...]` (or the names as arguments) runs only the
+// named apps; DEMO_SECONDS sets the length.
 // With AZURE_SQL_SERVER set, the example apps run against that database instead (azure-demo.ts).
 
-const WORKLOADS: readonly Workload[] = [typeormWorkload, knexWorkload, prismaWorkload];
+const WORKLOADS: readonly Workload[] = [
+  typeormWorkload,
+  knexWorkload,
+  prismaWorkload,
+  sequelizeWorkload,
+  kyselyWorkload,
+];
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
 const TOKEN_LIFETIME_SECONDS = 20;
 const REVALIDATE_EVERY_MS = 3_000;
@@ -36,7 +44,8 @@ const SETTINGS: DemoSettings = {
 };
 const LIMITS = { maxAgeInMs: SETTINGS.maxAgeInMs, toleranceMs: 1_000 };
 
-const names = process.argv.slice(2);
+const USAGE = `DEMO_SECONDS=30 tsx test/demo/run-demo.ts [--adapters ${WORKLOADS.map((w) => w.name).join(",")}]`;
+const names = requestedApps(process.argv.slice(2));
 const unknown = names.filter((name) => !WORKLOADS.some((w) => w.name === name));
 const problem =
   unknown.length > 0
@@ -45,9 +54,7 @@ const problem =
       ? undefined
       : "DEMO_SECONDS must be > 0";
 if (problem) {
-  console.error(
-    `run-demo.ts: ${problem}. Usage: DEMO_SECONDS=30 tsx test/demo/run-demo.ts [typeorm] [knex] [prisma]`,
-  );
+  console.error(`run-demo.ts: ${problem}. Usage: ${USAGE}`);
   process.exit(2);
 }
 const workloads = names.length === 0 ? WORKLOADS : WORKLOADS.filter((w) => names.includes(w.name));
@@ -181,3 +188,19 @@ try {
   await standIns.close();
 }
 process.exit(exitCode);
+
+/** The apps named by `--adapters a,b`, `--adapters=a,b` or as plain arguments; none named means all. */
+function requestedApps(args: readonly string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const list =
+      arg === "--adapters"
+        ? (args[++i] ?? "(no list after --adapters)")
+        : arg.startsWith("--adapters=")
+          ? arg.slice(11)
+          : arg;
+    names.push(...list.split(",").filter((name) => name !== ""));
+  }
+  return names;
+}

@@ -46,29 +46,29 @@ describe("examples/kysely-app", () => {
       expect(stdout).toContain("AZURE_SQL_SERVER is not set: starting the local stand-ins");
       expect(stdout).toMatch(new RegExp(`connecting to 127\\.0\\.0\\.1:\\d+ \\(token mode ${tokenMode}\\)`));
       // The migration ran once and is recorded in kysely_migration.
-      expect(stdout).toContain("migrations: ran 20240101000000_authors_and_books\n");
-      expect(stdout).toContain("migrations applied: 20240101000000_authors_and_books\n");
-      expect(stdout).toContain("seeded: 2 authors, 3 books");
+      expect(stdout).toContain("migrations: ran 20240101000000_playlists_and_tracks\n");
+      expect(stdout).toContain("migrations applied: 20240101000000_playlists_and_tracks\n");
+      expect(stdout).toContain("seeded: 2 playlists, 3 tracks");
       // CRUD: inserts with OUTPUT, an inner join, update and delete with their row counts.
-      expect(stdout).toContain("inserted author #3 Octavia E. Butler and her book Kindred");
+      expect(stdout).toContain("inserted playlist #3 Late Night Jazz and its track Blue in Green");
       expect(stdout).toContain(
         [
-          "books with their authors (join): 4",
-          "  1968  A Wizard of Earthsea (Ursula K. Le Guin)",
-          "  1974  The Dispossessed (Ursula K. Le Guin)",
-          "  1979  Kindred (Octavia E. Butler)",
-          "  1989  Guards! Guards! (Terry Pratchett)",
+          "tracks with their playlists (join): 4",
+          "  3:05  Gymnopedie No. 1 (Morning Focus)",
+          "  5:00  Clair de Lune (Morning Focus)",
+          "  5:30  Ride of the Valkyries (Road Trip)",
+          "  5:37  Blue in Green (Late Night Jazz)",
         ].join("\n"),
       );
-      expect(stdout).toContain("updated 1 author: Terry Pratchett's email");
-      expect(stdout).toContain("deleted 1 book: The Dispossessed");
+      expect(stdout).toContain("updated 1 playlist: Road Trip's description");
+      expect(stdout).toContain("deleted 1 track: Clair de Lune");
       // Transactions: the committed one is visible, the rolled-back one left nothing behind.
-      expect(stdout).toContain("transaction committed: N. K. Jemisin and The Fifth Season");
-      expect(stdout).toContain("transaction rolled back: changed my mind (Nobody saved: false)");
+      expect(stdout).toContain("transaction committed: Evening Chill and Weightless");
+      expect(stdout).toContain("transaction rolled back: changed my mind (Scratch saved: false)");
       expect(stdout).toContain(
-        "books per author: N. K. Jemisin 1, Octavia E. Butler 1, Terry Pratchett 1, Ursula K. Le Guin 1",
+        "tracks per playlist: Evening Chill 1, Late Night Jazz 1, Morning Focus 1, Road Trip 1",
       );
-      expect(stdout).toContain("now 4 authors, 4 books");
+      expect(stdout).toContain("now 4 playlists, 4 tracks");
       expect(stdout).toMatch(/load: [1-9]\d* queries, 0 failed, [1-9]\d* connections opened/);
       // Graceful shutdown: the pool, the token source and the stand-ins closed, then "done".
       expect(stdout.trimEnd().endsWith("done")).toBe(true);

@@ -1,87 +1,87 @@
 import type { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 
-// The app's queries, all through Kysely's typed query builder: authors 1-n books.
+// The app's queries, all through Kysely's typed query builder: playlists 1-n tracks.
 
-export interface BookWithAuthor {
+export interface TrackWithPlaylist {
   title: string;
-  year: number;
-  author: string;
+  durationSeconds: number;
+  playlist: string;
 }
 
-/** Starting data, on every start: clear both tables, then two authors and their books. */
+/** Starting data, on every start: clear both tables, then two playlists and their tracks. */
 export async function seed(db: Kysely<Database>): Promise<void> {
-  await db.deleteFrom("books").execute();
-  await db.deleteFrom("authors").execute();
-  const [ursula, terry] = await db
-    .insertInto("authors")
+  await db.deleteFrom("tracks").execute();
+  await db.deleteFrom("playlists").execute();
+  const [focus, roadTrip] = await db
+    .insertInto("playlists")
     .values([
-      { name: "Ursula K. Le Guin", email: "ursula@example.com" },
-      { name: "Terry Pratchett", email: null },
+      { name: "Morning Focus", description: "quiet music for deep work" },
+      { name: "Road Trip", description: null },
     ])
     .output("inserted.id")
     .execute();
-  if (!ursula || !terry) throw new Error("seed: the authors were not inserted");
+  if (!focus || !roadTrip) throw new Error("seed: the playlists were not inserted");
   await db
-    .insertInto("books")
+    .insertInto("tracks")
     .values([
-      { title: "A Wizard of Earthsea", year: 1968, author_id: ursula.id },
-      { title: "The Dispossessed", year: 1974, author_id: ursula.id },
-      { title: "Guards! Guards!", year: 1989, author_id: terry.id },
+      { title: "Clair de Lune", durationSeconds: 300, playlistId: focus.id },
+      { title: "Gymnopedie No. 1", durationSeconds: 185, playlistId: focus.id },
+      { title: "Ride of the Valkyries", durationSeconds: 330, playlistId: roadTrip.id },
     ])
     .execute();
 }
 
-export async function addAuthor(
+export async function addPlaylist(
   db: Kysely<Database>,
   name: string,
-  email: string | null = null,
+  description: string | null = null,
 ): Promise<number> {
   const row = await db
-    .insertInto("authors")
-    .values({ name, email })
+    .insertInto("playlists")
+    .values({ name, description })
     .output("inserted.id")
     .executeTakeFirstOrThrow();
   return row.id;
 }
 
-export async function addBook(
+export async function addTrack(
   db: Kysely<Database>,
-  authorId: number,
+  playlistId: number,
   title: string,
-  year: number,
+  durationSeconds: number,
 ): Promise<number> {
   const row = await db
-    .insertInto("books")
-    .values({ title, year, author_id: authorId })
+    .insertInto("tracks")
+    .values({ title, durationSeconds, playlistId })
     .output("inserted.id")
     .executeTakeFirstOrThrow();
   return row.id;
 }
 
-/** A join: every book with its author's name, oldest first (`top` is SQL Server's limit). */
-export function booksWithAuthors(db: Kysely<Database>, limit?: number): Promise<BookWithAuthor[]> {
+/** A join: every track with its playlist's name, shortest first (`top` is SQL Server's limit). */
+export function tracksWithPlaylists(db: Kysely<Database>, limit?: number): Promise<TrackWithPlaylist[]> {
   const query = db
-    .selectFrom("books as b")
-    .innerJoin("authors as a", "a.id", "b.author_id")
-    .select(["b.title", "b.year", "a.name as author"])
-    .orderBy("b.year")
-    .orderBy("b.title");
+    .selectFrom("tracks as t")
+    .innerJoin("playlists as p", "p.id", "t.playlistId")
+    .select(["t.title", "t.durationSeconds", "p.name as playlist"])
+    .orderBy("t.durationSeconds")
+    .orderBy("t.title");
   return limit === undefined ? query.execute() : query.top(limit).execute();
 }
 
-/** Authors with how many books each has (a left join with GROUP BY). */
-export function booksPerAuthor(db: Kysely<Database>): Promise<{ name: string; books: number }[]> {
+/** Playlists with how many tracks each has (a left join with GROUP BY). */
+export function tracksPerPlaylist(db: Kysely<Database>): Promise<{ name: string; tracks: number }[]> {
   return db
-    .selectFrom("authors as a")
-    .leftJoin("books as b", "b.author_id", "a.id")
-    .select((eb) => ["a.name", eb.fn.count<number>("b.id").as("books")])
-    .groupBy("a.name")
-    .orderBy("a.name")
+    .selectFrom("playlists as p")
+    .leftJoin("tracks as t", "t.playlistId", "p.id")
+    .select((eb) => ["p.name", eb.fn.count<number>("t.id").as("tracks")])
+    .groupBy("p.name")
+    .orderBy("p.name")
     .execute();
 }
 
-export async function count(db: Kysely<Database>, table: "authors" | "books"): Promise<number> {
+export async function count(db: Kysely<Database>, table: "playlists" | "tracks"): Promise<number> {
   const row = await db
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as("n"))

@@ -2,7 +2,7 @@ import type { EntraKyselyEvent } from "@entra-sql/kysely";
 import { type Kysely, sql } from "kysely";
 import { readConfig } from "./config.js";
 import { createDatabase } from "./database.js";
-import { addAuthor, addBook, booksPerAuthor, booksWithAuthors, count, seed } from "./library.js";
+import { addPlaylist, addTrack, count, seed, tracksPerPlaylist, tracksWithPlaylists } from "./library.js";
 import { migrate } from "./migrate.js";
 import type { Database } from "./schema.js";
 import { type RunningStandIns, startStandIns } from "./stand-ins.js";
@@ -13,64 +13,70 @@ import { type RunningStandIns, startStandIns } from "./stand-ins.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A duration as m:ss. */
+function minutes(seconds: number): string {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
 async function migrateAndSeed(db: Kysely<Database>): Promise<void> {
   const { ran, applied } = await migrate(db);
   console.log(ran.length === 0 ? "migrations: already up to date" : `migrations: ran ${ran.join(", ")}`);
   console.log(`migrations applied: ${applied.join(", ")}`);
   await seed(db);
-  console.log(`seeded: ${await count(db, "authors")} authors, ${await count(db, "books")} books`);
+  console.log(`seeded: ${await count(db, "playlists")} playlists, ${await count(db, "tracks")} tracks`);
 }
 
 async function walkthrough(db: Kysely<Database>): Promise<void> {
   // Create
-  const octavia = await addAuthor(db, "Octavia E. Butler");
-  await addBook(db, octavia, "Kindred", 1979);
-  console.log(`inserted author #${octavia} Octavia E. Butler and her book Kindred`);
+  const jazz = await addPlaylist(db, "Late Night Jazz");
+  await addTrack(db, jazz, "Blue in Green", 337);
+  console.log(`inserted playlist #${jazz} Late Night Jazz and its track Blue in Green`);
 
   // Read (a join)
-  const books = await booksWithAuthors(db);
-  console.log(`books with their authors (join): ${books.length}`);
-  for (const book of books) console.log(`  ${book.year}  ${book.title} (${book.author})`);
+  const tracks = await tracksWithPlaylists(db);
+  console.log(`tracks with their playlists (join): ${tracks.length}`);
+  for (const track of tracks)
+    console.log(`  ${minutes(track.durationSeconds)}  ${track.title} (${track.playlist})`);
 
   // Update
   const updated = await db
-    .updateTable("authors")
-    .set({ email: "terry@example.com", updated_at: sql<Date>`sysutcdatetime()` })
-    .where("name", "=", "Terry Pratchett")
+    .updateTable("playlists")
+    .set({ description: "songs for the highway", updatedAt: sql<Date>`sysutcdatetime()` })
+    .where("name", "=", "Road Trip")
     .executeTakeFirst();
-  console.log(`updated ${updated.numUpdatedRows} author: Terry Pratchett's email`);
+  console.log(`updated ${updated.numUpdatedRows} playlist: Road Trip's description`);
 
   // Delete
-  const deleted = await db.deleteFrom("books").where("title", "=", "The Dispossessed").executeTakeFirst();
-  console.log(`deleted ${deleted.numDeletedRows} book: The Dispossessed`);
+  const deleted = await db.deleteFrom("tracks").where("title", "=", "Clair de Lune").executeTakeFirst();
+  console.log(`deleted ${deleted.numDeletedRows} track: Clair de Lune`);
 
   // A transaction that commits
   await db.transaction().execute(async (trx) => {
-    const jemisin = await addAuthor(trx, "N. K. Jemisin");
-    await addBook(trx, jemisin, "The Fifth Season", 2015);
+    const chill = await addPlaylist(trx, "Evening Chill");
+    await addTrack(trx, chill, "Weightless", 480);
   });
-  console.log("transaction committed: N. K. Jemisin and The Fifth Season");
+  console.log("transaction committed: Evening Chill and Weightless");
 
   // A transaction that rolls back
   try {
     await db.transaction().execute(async (trx) => {
-      await addAuthor(trx, "Nobody");
+      await addPlaylist(trx, "Scratch");
       throw new Error("changed my mind");
     });
   } catch (error) {
     const saved = await db
-      .selectFrom("authors")
+      .selectFrom("playlists")
       .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("name", "=", "Nobody")
+      .where("name", "=", "Scratch")
       .executeTakeFirstOrThrow();
     console.log(
-      `transaction rolled back: ${(error as Error).message} (Nobody saved: ${Number(saved.n) > 0})`,
+      `transaction rolled back: ${(error as Error).message} (Scratch saved: ${Number(saved.n) > 0})`,
     );
   }
 
-  const perAuthor = await booksPerAuthor(db);
-  console.log(`books per author: ${perAuthor.map((row) => `${row.name} ${row.books}`).join(", ")}`);
-  console.log(`now ${await count(db, "authors")} authors, ${await count(db, "books")} books`);
+  const perPlaylist = await tracksPerPlaylist(db);
+  console.log(`tracks per playlist: ${perPlaylist.map((row) => `${row.name} ${row.tracks}`).join(", ")}`);
+  console.log(`now ${await count(db, "playlists")} playlists, ${await count(db, "tracks")} tracks`);
 }
 
 async function load(db: Kysely<Database>, seconds: number, events: EntraKyselyEvent[]): Promise<void> {
@@ -79,7 +85,7 @@ async function load(db: Kysely<Database>, seconds: number, events: EntraKyselyEv
   let queries = 0;
   let failures = 0;
   while (Date.now() < until) {
-    const batch = await Promise.allSettled([count(db, "books"), booksWithAuthors(db, 5)]);
+    const batch = await Promise.allSettled([count(db, "tracks"), tracksWithPlaylists(db, 5)]);
     queries += batch.length;
     for (const result of batch) {
       if (result.status === "rejected") {

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-import * as authorsAndBooks from "./migrations/20240101000000_authors_and_books.js";
+import * as playlistsAndTracks from "./migrations/20240101000000_playlists_and_tracks.js";
 import type { Database } from "./schema.js";
 
 // The migrations, in order, as Kysely `Migration` objects, and a small runner: each runs once, in a
@@ -12,7 +12,7 @@ import type { Database } from "./schema.js";
 // same Migration objects and keeps its history in this same table.
 
 export const MIGRATIONS: Record<string, Migration> = {
-  "20240101000000_authors_and_books": authorsAndBooks,
+  "20240101000000_playlists_and_tracks": playlistsAndTracks,
 };
 
 export async function migrate(db: Kysely<Database>): Promise<{ ran: string[]; applied: string[] }> {

@@ -1,21 +1,21 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
 
-// The typed tables Kysely checks every query against: authors 1-n books (and the migrations record).
+// The typed tables Kysely checks every query against: playlists 1-n tracks (and the migrations record).
 
-export interface AuthorsTable {
+export interface PlaylistTable {
   id: Generated<number>;
   name: string;
-  email: string | null;
+  description: string | null;
   /** Set by the database (a default); may be written, as the update does. */
-  created_at: ColumnType<Date, never, never>;
-  updated_at: ColumnType<Date, Date | undefined, Date>;
+  createdAt: ColumnType<Date, never, never>;
+  updatedAt: ColumnType<Date, Date | undefined, Date>;
 }
 
-export interface BooksTable {
+export interface TrackTable {
   id: Generated<number>;
   title: string;
-  year: number;
-  author_id: number;
+  durationSeconds: number;
+  playlistId: number;
 }
 
 /** The same shape as Kysely's own `Migrator` table, so it can take over the history. */
@@ -25,12 +25,12 @@ export interface KyselyMigrationTable {
 }
 
 export interface Database {
-  authors: AuthorsTable;
-  books: BooksTable;
+  playlists: PlaylistTable;
+  tracks: TrackTable;
   kysely_migration: KyselyMigrationTable;
 }
 
-export type Author = Selectable<AuthorsTable>;
-export type NewAuthor = Insertable<AuthorsTable>;
-export type AuthorUpdate = Updateable<AuthorsTable>;
-export type NewBook = Insertable<BooksTable>;
+export type Playlist = Selectable<PlaylistTable>;
+export type NewPlaylist = Insertable<PlaylistTable>;
+export type PlaylistUpdate = Updateable<PlaylistTable>;
+export type NewTrack = Insertable<TrackTable>;

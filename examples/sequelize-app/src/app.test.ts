@@ -46,29 +46,29 @@ describe("examples/sequelize-app", () => {
       expect(stdout).toContain("AZURE_SQL_SERVER is not set: starting the local stand-ins");
       expect(stdout).toMatch(new RegExp(`connecting to 127\\.0\\.0\\.1:\\d+ \\(token mode ${tokenMode}\\)`));
       // The migration ran once and is recorded in SequelizeMeta.
-      expect(stdout).toContain("migrations: ran 20240101000000-authors-and-books\n");
-      expect(stdout).toContain("migrations applied: 20240101000000-authors-and-books\n");
-      expect(stdout).toContain("seeded: 2 authors, 3 books");
+      expect(stdout).toContain("migrations: ran 20240101000000-teams-and-players\n");
+      expect(stdout).toContain("migrations applied: 20240101000000-teams-and-players\n");
+      expect(stdout).toContain("seeded: 2 teams, 3 players");
       // CRUD: a create, a join through belongsTo, update and delete with their row counts.
-      expect(stdout).toContain("inserted author #3 Octavia E. Butler and her book Kindred");
+      expect(stdout).toContain("inserted team #3 Lakeside Athletic and its player Chris Novak");
       expect(stdout).toContain(
         [
-          "books with their authors (join): 4",
-          "  1968  A Wizard of Earthsea (Ursula K. Le Guin)",
-          "  1974  The Dispossessed (Ursula K. Le Guin)",
-          "  1979  Kindred (Octavia E. Butler)",
-          "  1989  Guards! Guards! (Terry Pratchett)",
+          "players with their teams (join): 4",
+          "  #1  Jordan Lee (Hilltop United)",
+          "  #4  Sam Okafor (Riverside Rovers)",
+          "  #9  Alex Moreno (Riverside Rovers)",
+          "  #10  Chris Novak (Lakeside Athletic)",
         ].join("\n"),
       );
-      expect(stdout).toContain("updated 1 author: Terry Pratchett's email");
-      expect(stdout).toContain("deleted 1 book: The Dispossessed");
+      expect(stdout).toContain("updated 1 team: Hilltop United's city");
+      expect(stdout).toContain("deleted 1 player: Sam Okafor");
       // Transactions: the committed one is visible, the rolled-back one left nothing behind.
-      expect(stdout).toContain("transaction committed: N. K. Jemisin and The Fifth Season");
+      expect(stdout).toContain("transaction committed: Northgate Wanderers and Dana Ruiz");
       expect(stdout).toContain("transaction rolled back: changed my mind (Nobody saved: false)");
       expect(stdout).toContain(
-        "books per author: N. K. Jemisin 1, Octavia E. Butler 1, Terry Pratchett 1, Ursula K. Le Guin 1",
+        "players per team: Hilltop United 1, Lakeside Athletic 1, Northgate Wanderers 1, Riverside Rovers 1",
       );
-      expect(stdout).toContain("now 4 authors, 4 books");
+      expect(stdout).toContain("now 4 teams, 4 players");
       expect(stdout).toMatch(/load: [1-9]\d* queries, 0 failed, [1-9]\d* connections opened/);
       // Graceful shutdown: the pool, the token source and the stand-ins closed, then "done".
       expect(stdout.trimEnd().endsWith("done")).toBe(true);

@@ -1,63 +1,63 @@
 import { col, fn, type Transaction } from "sequelize";
-import { Author, Book } from "./models.js";
+import { Player, Team } from "./models.js";
 
 // The app's data access, all through the models and their association.
 
 /**
- * Starting data, on every start: clear both tables, then two authors with their books (a nested create
- * through the `books` association; `books` is not an attribute of Author, hence the cast).
+ * Starting data, on every start: clear both tables, then two teams with their players (a nested create
+ * through the `players` association; `players` is not an attribute of Team, hence the cast).
  */
 export async function seed(): Promise<void> {
-  await Book.destroy({ where: {} });
-  await Author.destroy({ where: {} });
-  await Author.create(
+  await Player.destroy({ where: {} });
+  await Team.destroy({ where: {} });
+  await Team.create(
     {
-      name: "Ursula K. Le Guin",
-      email: "ursula@example.com",
-      books: [
-        { title: "A Wizard of Earthsea", year: 1968 },
-        { title: "The Dispossessed", year: 1974 },
+      name: "Riverside Rovers",
+      city: "Riverside",
+      players: [
+        { name: "Alex Moreno", shirtNumber: 9 },
+        { name: "Sam Okafor", shirtNumber: 4 },
       ],
     } as never,
-    { include: [{ model: Book, as: "books" }] },
+    { include: [{ model: Player, as: "players" }] },
   );
-  await Author.create(
-    { name: "Terry Pratchett", email: null, books: [{ title: "Guards! Guards!", year: 1989 }] } as never,
-    { include: [{ model: Book, as: "books" }] },
+  await Team.create(
+    { name: "Hilltop United", city: null, players: [{ name: "Jordan Lee", shirtNumber: 1 }] } as never,
+    { include: [{ model: Player, as: "players" }] },
   );
 }
 
-export async function addAuthorWithBook(
+export async function addTeamWithPlayer(
   name: string,
-  title: string,
-  year: number,
+  playerName: string,
+  shirtNumber: number,
   transaction?: Transaction,
-): Promise<Author> {
-  const author = await Author.create({ name, email: null }, { transaction });
-  await Book.create({ title, year, authorId: author.id }, { transaction });
-  return author;
+): Promise<Team> {
+  const team = await Team.create({ name, city: null }, { transaction });
+  await Player.create({ name: playerName, shirtNumber, teamId: team.id }, { transaction });
+  return team;
 }
 
-/** A join: every book with its author (belongsTo, an INNER JOIN), oldest first. */
-export function booksWithAuthors(limit?: number): Promise<Book[]> {
-  return Book.findAll({
-    include: [{ model: Author, as: "author", attributes: ["name"], required: true }],
+/** A join: every player with their team (belongsTo, an INNER JOIN), by shirt number. */
+export function playersWithTeams(limit?: number): Promise<Player[]> {
+  return Player.findAll({
+    include: [{ model: Team, as: "team", attributes: ["name"], required: true }],
     order: [
-      ["year", "ASC"],
-      ["title", "ASC"],
+      ["shirtNumber", "ASC"],
+      ["name", "ASC"],
     ],
     ...(limit === undefined ? {} : { limit }),
   });
 }
 
-/** Authors with how many books each has (hasMany, a LEFT JOIN with GROUP BY). */
-export async function booksPerAuthor(): Promise<{ name: string; books: number }[]> {
-  const rows = (await Author.findAll({
-    attributes: ["name", [fn("COUNT", col("books.id")), "books"]],
-    include: [{ model: Book, as: "books", attributes: [] }],
-    group: ["author.name"],
+/** Teams with how many players each has (hasMany, a LEFT JOIN with GROUP BY). */
+export async function playersPerTeam(): Promise<{ name: string; players: number }[]> {
+  const rows = (await Team.findAll({
+    attributes: ["name", [fn("COUNT", col("players.id")), "players"]],
+    include: [{ model: Player, as: "players", attributes: [] }],
+    group: ["team.name"],
     order: [["name", "ASC"]],
     raw: true,
-  })) as unknown as { name: string; books: number }[];
-  return rows.map((row) => ({ name: row.name, books: Number(row.books) }));
+  })) as unknown as { name: string; players: number }[];
+  return rows.map((row) => ({ name: row.name, players: Number(row.players) }));
 }

@@ -2,9 +2,9 @@ import type { EntraSequelizeEvent } from "@entra-sql/sequelize";
 import type { Sequelize } from "sequelize";
 import { readConfig } from "./config.js";
 import { createDatabase } from "./database.js";
-import { addAuthorWithBook, booksPerAuthor, booksWithAuthors, seed } from "./library.js";
+import { addTeamWithPlayer, playersPerTeam, playersWithTeams, seed } from "./library.js";
 import { migrate } from "./migrate.js";
-import { Author, Book, defineModels } from "./models.js";
+import { defineModels, Player, Team } from "./models.js";
 import { type RunningStandIns, startStandIns } from "./stand-ins.js";
 
 // The example app: migrate, seed, CRUD through the models and their association, a committed and a
@@ -18,50 +18,48 @@ async function migrateAndSeed(sequelize: Sequelize): Promise<void> {
   console.log(ran.length === 0 ? "migrations: already up to date" : `migrations: ran ${ran.join(", ")}`);
   console.log(`migrations applied: ${applied.join(", ")}`);
   await seed();
-  console.log(`seeded: ${await Author.count()} authors, ${await Book.count()} books`);
+  console.log(`seeded: ${await Team.count()} teams, ${await Player.count()} players`);
 }
 
 async function walkthrough(sequelize: Sequelize): Promise<void> {
   // Create
-  const octavia = await addAuthorWithBook("Octavia E. Butler", "Kindred", 1979);
-  console.log(`inserted author #${octavia.id} Octavia E. Butler and her book Kindred`);
+  const lakeside = await addTeamWithPlayer("Lakeside Athletic", "Chris Novak", 10);
+  console.log(`inserted team #${lakeside.id} Lakeside Athletic and its player Chris Novak`);
 
   // Read (a join through the association)
-  const books = await booksWithAuthors();
-  console.log(`books with their authors (join): ${books.length}`);
-  for (const book of books) console.log(`  ${book.year}  ${book.title} (${book.author?.name})`);
+  const players = await playersWithTeams();
+  console.log(`players with their teams (join): ${players.length}`);
+  for (const player of players)
+    console.log(`  #${player.shirtNumber}  ${player.name} (${player.team?.name})`);
 
   // Update
-  const [updated] = await Author.update(
-    { email: "terry@example.com" },
-    { where: { name: "Terry Pratchett" } },
-  );
-  console.log(`updated ${updated} author: Terry Pratchett's email`);
+  const [updated] = await Team.update({ city: "Hilltop" }, { where: { name: "Hilltop United" } });
+  console.log(`updated ${updated} team: Hilltop United's city`);
 
   // Delete
-  const deleted = await Book.destroy({ where: { title: "The Dispossessed" } });
-  console.log(`deleted ${deleted} book: The Dispossessed`);
+  const deleted = await Player.destroy({ where: { name: "Sam Okafor" } });
+  console.log(`deleted ${deleted} player: Sam Okafor`);
 
   // A transaction that commits (a managed transaction: committed when the callback resolves)
   await sequelize.transaction(async (transaction) => {
-    await addAuthorWithBook("N. K. Jemisin", "The Fifth Season", 2015, transaction);
+    await addTeamWithPlayer("Northgate Wanderers", "Dana Ruiz", 7, transaction);
   });
-  console.log("transaction committed: N. K. Jemisin and The Fifth Season");
+  console.log("transaction committed: Northgate Wanderers and Dana Ruiz");
 
   // A transaction that rolls back (the callback throws)
   try {
     await sequelize.transaction(async (transaction) => {
-      await Author.create({ name: "Nobody", email: null }, { transaction });
+      await Team.create({ name: "Nobody", city: null }, { transaction });
       throw new Error("changed my mind");
     });
   } catch (error) {
-    const saved = await Author.count({ where: { name: "Nobody" } });
+    const saved = await Team.count({ where: { name: "Nobody" } });
     console.log(`transaction rolled back: ${(error as Error).message} (Nobody saved: ${saved > 0})`);
   }
 
-  const perAuthor = await booksPerAuthor();
-  console.log(`books per author: ${perAuthor.map((row) => `${row.name} ${row.books}`).join(", ")}`);
-  console.log(`now ${await Author.count()} authors, ${await Book.count()} books`);
+  const perTeam = await playersPerTeam();
+  console.log(`players per team: ${perTeam.map((row) => `${row.name} ${row.players}`).join(", ")}`);
+  console.log(`now ${await Team.count()} teams, ${await Player.count()} players`);
 }
 
 async function load(seconds: number, events: EntraSequelizeEvent[]): Promise<void> {
@@ -70,7 +68,7 @@ async function load(seconds: number, events: EntraSequelizeEvent[]): Promise<voi
   let queries = 0;
   let failures = 0;
   while (Date.now() < until) {
-    const batch = await Promise.allSettled([Book.count(), booksWithAuthors(5)]);
+    const batch = await Promise.allSettled([Player.count(), playersWithTeams(5)]);
     queries += batch.length;
     for (const result of batch) {
       if (result.status === "rejected") {

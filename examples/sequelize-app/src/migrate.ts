@@ -1,10 +1,10 @@
 import { QueryTypes, type Sequelize } from "sequelize";
-import * as authorsAndBooks from "./migrations/20240101000000-authors-and-books.js";
+import * as teamsAndPlayers from "./migrations/20240101000000-teams-and-players.js";
 
 // A minimal migration runner in sequelize-cli's format: each migration's `up(queryInterface)` runs once,
 // in order, and its name is recorded in the SequelizeMeta table (so sequelize-cli or Umzug can take over).
 
-const MIGRATIONS = [authorsAndBooks];
+const MIGRATIONS = [teamsAndPlayers];
 
 export async function migrate(sequelize: Sequelize): Promise<{ ran: string[]; applied: string[] }> {
   await sequelize.query(

@@ -9,51 +9,51 @@ import {
   type Sequelize,
 } from "sequelize";
 
-// The models: Author 1-n Book (`author.books`, `book.author`). The tables themselves are made by the
+// The models: Team 1-n Player (`team.players`, `player.team`). The tables themselves are made by the
 // migration (src/migrations), not by sequelize.sync().
 
-export class Author extends Model<InferAttributes<Author>, InferCreationAttributes<Author>> {
+export class Team extends Model<InferAttributes<Team>, InferCreationAttributes<Team>> {
   declare id: CreationOptional<number>;
   declare name: string;
-  declare email: string | null;
+  declare city: string | null;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
-  declare books?: NonAttribute<Book[]>;
+  declare players?: NonAttribute<Player[]>;
 }
 
-export class Book extends Model<InferAttributes<Book>, InferCreationAttributes<Book>> {
+export class Player extends Model<InferAttributes<Player>, InferCreationAttributes<Player>> {
   declare id: CreationOptional<number>;
-  declare title: string;
-  declare year: number;
-  declare authorId: ForeignKey<Author["id"]>;
-  declare author?: NonAttribute<Author>;
+  declare name: string;
+  declare shirtNumber: number;
+  declare teamId: ForeignKey<Team["id"]>;
+  declare team?: NonAttribute<Team>;
 }
 
 export function defineModels(sequelize: Sequelize): void {
-  Author.init(
+  Team.init(
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       name: { type: DataTypes.STRING(100), allowNull: false },
-      email: { type: DataTypes.STRING(255), allowNull: true },
+      city: { type: DataTypes.STRING(100), allowNull: true },
       createdAt: { type: DataTypes.DATE, field: "created_at" },
       updatedAt: { type: DataTypes.DATE, field: "updated_at" },
     },
-    { sequelize, tableName: "authors", modelName: "author" },
+    { sequelize, tableName: "teams", modelName: "team" },
   );
-  Book.init(
+  Player.init(
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-      title: { type: DataTypes.STRING(200), allowNull: false },
-      year: { type: DataTypes.INTEGER, allowNull: false },
+      name: { type: DataTypes.STRING(100), allowNull: false },
+      shirtNumber: { type: DataTypes.INTEGER, allowNull: false, field: "shirt_number" },
     },
-    { sequelize, tableName: "books", modelName: "book", timestamps: false },
+    { sequelize, tableName: "players", modelName: "player", timestamps: false },
   );
-  Author.hasMany(Book, {
-    as: "books",
-    foreignKey: { name: "authorId", field: "author_id", allowNull: false },
+  Team.hasMany(Player, {
+    as: "players",
+    foreignKey: { name: "teamId", field: "team_id", allowNull: false },
   });
-  Book.belongsTo(Author, {
-    as: "author",
-    foreignKey: { name: "authorId", field: "author_id", allowNull: false },
+  Player.belongsTo(Team, {
+    as: "team",
+    foreignKey: { name: "teamId", field: "team_id", allowNull: false },
   });
 }

@@ -111,6 +111,9 @@ function install(sequelize: SequelizeInstance, options: ResolvedOptions): void {
       (authentication) => connect(withAuthentication(config, authentication)),
     );
     unclaimed.add(connection);
+    // In someone's hands from birth (a waiting acquire, or Sequelize's own version probe, which connects
+    // outside the pool): in use, so that the idle timer cannot close it under a statement.
+    lifecycle.isUsable(connection);
     return connection;
   };
   manager.validate = (connection) => validate(connection) && lifecycle.isUsable(connection);

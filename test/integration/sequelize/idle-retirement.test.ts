@@ -6,6 +6,7 @@ import {
   modeOptions,
   ofType,
   recorder,
+  SEQUELIZE_VERSIONS,
   sequelizeOptions,
   sleep,
   until,
@@ -79,3 +80,37 @@ describe.each(versionModes())("%s, token bound while idle", (_, v, tokenMode) =>
     }
   }, 20_000);
 });
+
+describe.each(versionModes(SEQUELIZE_VERSIONS.slice(-1)))(
+  "%s, before the pool hands a connection out",
+  (_, v, tokenMode) => {
+    it("a connection busy before the pool hands it out (Sequelize's version probe) is not closed under it", async () => {
+      // Without `databaseVersion`, Sequelize's first getConnection logs in outside the pool and asks the
+      // server's version; here that answer takes longer than the connection's max age.
+      const tokenSource = demoAppTokenSource(standIns);
+      const { events, onEvent: record } = recorder();
+      // Slow answers only just after the first login (the probe's statement), so the rest stays quick.
+      const onEvent = (event: Parameters<typeof record>[0]) => {
+        record(event);
+        if (event.type !== "connection-opened" || ofType(events, "connection-opened").length > 1) return;
+        standIns.sql.latencyMs = 1_500;
+        setTimeout(() => {
+          standIns.sql.latencyMs = 0;
+        }, 250);
+      };
+      const sequelize = withEntraTokens(
+        v.create({ ...sequelizeOptions(standIns, { min: 0, max: 2 }), databaseVersion: 0 }),
+        { tokenSource, ...modeOptions(tokenMode), maxAgeInMs: 1_000, maxAgeJitterRatio: 0, onEvent },
+      );
+      try {
+        const [rows] = await sequelize.query("SELECT 1 AS one");
+        expect(rows).toEqual([{ one: 1 }]);
+        expect(ofType(events, "connection-retired").filter((e) => e.at === "idle")).toEqual([]);
+      } finally {
+        standIns.sql.latencyMs = 0;
+        await sequelize.close();
+        tokenSource.close();
+      }
+    }, 20_000);
+  },
+);
