@@ -62,7 +62,13 @@ export type MssqlQueryConstructor = new (...args: never[]) => MssqlQuery;
 
 /** A Sequelize instance, any 6.x version. */
 export interface SequelizeInstance {
-  options: { dialect?: unknown; replication?: unknown; pool?: Record<string, unknown> };
+  options: {
+    dialect?: unknown;
+    replication?: unknown;
+    pool?: Record<string, unknown>;
+    /** 0 until Sequelize's first getConnection has asked the server (on a connection of its own). */
+    databaseVersion?: string | number;
+  };
   config: SequelizeConnectConfig;
   connectionManager: MssqlConnectionManager;
   dialect: { Query: MssqlQueryConstructor };

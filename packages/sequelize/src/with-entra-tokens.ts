@@ -110,10 +110,11 @@ function install(sequelize: SequelizeInstance, options: ResolvedOptions): void {
       { server: config.host ?? "localhost", database: config.database },
       (authentication) => connect(withAuthentication(config, authentication)),
     );
-    unclaimed.add(connection);
-    // In someone's hands from birth (a waiting acquire, or Sequelize's own version probe, which connects
-    // outside the pool): in use, so that the idle timer cannot close it under a statement.
-    lifecycle.isUsable(connection);
+    // Until the server's version is known, a login is Sequelize's version probe: a connection outside the
+    // pool, in use from birth until Sequelize disconnects it (the idle timer must not close it under its
+    // statement). Pool connections wait for the probe, and are in use once handed out.
+    if (sequelize.options.databaseVersion === 0) lifecycle.isUsable(connection);
+    else unclaimed.add(connection);
     return connection;
   };
   manager.validate = (connection) => validate(connection) && lifecycle.isUsable(connection);
