@@ -1,4 +1,6 @@
 import type { CredentialPresetName } from "@entra-sql/core";
+import { logDiagnostics } from "@entra-sql/mssql";
+import { Logger } from "@nestjs/common";
 
 // Everything the app reads from its environment: the database variables of examples/typeorm-app, plus
 // where the HTTP server listens.
@@ -31,7 +33,14 @@ function number(name: string, text: string | undefined, fallback: number): numbe
   return value;
 }
 
+/** ENTRA_SQL_DEBUG=1: each token and connection event as one line through Nest's Logger (subscribed once). */
+let printingDiagnostics = false;
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  if (env.ENTRA_SQL_DEBUG === "1" && !printingDiagnostics) {
+    logDiagnostics((line) => Logger.log(line, "EntraSql"));
+    printingDiagnostics = true;
+  }
   const tokenMode = env.ENTRA_SQL_TOKEN_MODE || "inline";
   if (tokenMode !== "inline" && tokenMode !== "token-credential") {
     throw new Error(`ENTRA_SQL_TOKEN_MODE must be "inline" or "token-credential", got "${tokenMode}"`);

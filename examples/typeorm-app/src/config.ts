@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import type { CredentialPresetName } from "@entra-sql/core";
+import { logDiagnostics } from "@entra-sql/mssql";
 
 // Everything the app reads from its environment (and the one command-line option).
 
@@ -32,8 +33,15 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
   return value;
 }
 
+/** ENTRA_SQL_DEBUG=1: each token and connection event as one line on stderr (subscribed once). */
+let printingDiagnostics = false;
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, argv = process.argv.slice(2)): AppConfig {
   const { values } = parseArgs({ args: argv, options: { duration: { type: "string" } }, strict: true });
+  if (env.ENTRA_SQL_DEBUG === "1" && !printingDiagnostics) {
+    logDiagnostics((line) => console.error(line));
+    printingDiagnostics = true;
+  }
   const tokenMode = env.ENTRA_SQL_TOKEN_MODE || "inline";
   if (tokenMode !== "inline" && tokenMode !== "token-credential") {
     throw new Error(`ENTRA_SQL_TOKEN_MODE must be "inline" or "token-credential", got "${tokenMode}"`);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { createEventEmitter, toLogEntry } from "./event-emitter.js";
+import { createEventEmitter, describeDiagnostic, toLogEntry } from "./event-emitter.js";
 import type { TokenSourceEvent } from "./events.js";
 import { fakeJwt } from "./test-support/fake-clock-credential.js";
 
@@ -62,6 +62,35 @@ describe("createEventEmitter", () => {
     expect(once).toHaveBeenCalledTimes(1);
   });
 
+  it("also publishes on its channel, building the event when only the channel has subscribers", () => {
+    const channel = { hasSubscribers: false, publish: vi.fn() };
+    const events = createEventEmitter<TokenSourceEvent>(undefined, channel);
+    const build = vi.fn(() => invalidated());
+    events.emit("token-invalidated", build);
+    expect(build).not.toHaveBeenCalled();
+    expect(events.hasListeners("token-invalidated")).toBe(false);
+
+    channel.hasSubscribers = true;
+    expect(events.hasListeners("token-invalidated")).toBe(true);
+    const listener = vi.fn();
+    events.on("*", listener);
+    events.emit("token-invalidated", build);
+    expect(build).toHaveBeenCalledTimes(1);
+    expect(channel.publish).toHaveBeenCalledTimes(1);
+    expect(channel.publish.mock.calls[0]?.[0]).toBe(listener.mock.calls[0]?.[0]); // the same object
+  });
+
+  it("never lets a channel that throws reach the emitting code", () => {
+    const channel = {
+      hasSubscribers: true,
+      publish: () => {
+        throw new Error("broken channel");
+      },
+    };
+    const events = createEventEmitter<TokenSourceEvent>(undefined, channel);
+    expect(() => events.publish(invalidated())).not.toThrow();
+  });
+
   it("keeps delivering when a listener throws, and reports the error to onListenerError", () => {
     const errors: unknown[] = [];
     const events = createEventEmitter<TokenSourceEvent>((error) => errors.push(error));
@@ -82,6 +111,11 @@ describe("toLogEntry", () => {
   const at = Date.UTC(2030, 0, 1, 12, 0, 0);
   const leaky = { name: "AuthenticationError", message: `server echoed ${fakeJwt(1)}` };
   const cases: [TokenSourceEvent, string, string][] = [
+    [
+      { type: "acquire-started", scope, reason: "expired" },
+      "debug",
+      `fetching a token for ${scope} (expired)`,
+    ],
     [
       {
         type: "token-acquired",
@@ -160,5 +194,6 @@ describe("toLogEntry", () => {
 
   it.each(cases)("maps %o", (event, level, message) => {
     expect(toLogEntry(event)).toEqual({ level, message, event });
+    expect(describeDiagnostic(event)).toBe(message);
   });
 });

@@ -1,9 +1,11 @@
+import type { Channel } from "node:diagnostics_channel";
 import type { LogEntry, LogLevel, TokenSourceEvent } from "./events.js";
 import { humanDuration, isoTime, redactTokensIn } from "./redact.js";
 
 // A tiny typed emitter (no Node EventEmitter: no "error" event semantics, no max-listener warnings)
 // and the mapping of events to log entries. Events are built lazily: `emit(type, build)` calls
-// `build` only when someone listens, so a silent token source pays nothing for observability.
+// `build` only when someone listens (a listener, or a subscriber of the emitter's diagnostics channel),
+// so a silent token source pays nothing for observability.
 
 /** The listener type for one event type, or for every event with "*". */
 export type ListenerOf<E extends { type: string }, T extends E["type"] | "*"> = T extends "*"
@@ -14,7 +16,10 @@ export interface TypedEventEmitter<E extends { type: string }> {
   /** Adds a listener; returns a function that removes it. A listener added twice is called once. */
   on<T extends E["type"] | "*">(type: T, listener: ListenerOf<E, T>): () => void;
   off<T extends E["type"] | "*">(type: T, listener: ListenerOf<E, T>): void;
-  /** Delivers the event built by `build`, calling `build` only if someone listens to `type` or "*". */
+  /**
+   * Delivers the event built by `build` to the listeners and the channel, calling `build` only if
+   * someone listens to `type` or "*", or the channel has subscribers.
+   */
   emit<T extends E["type"]>(type: T, build: () => Extract<E, { type: T }>): void;
   /** Delivers an already built event (for collaborators that build their own). */
   publish(event: E): void;
@@ -24,9 +29,13 @@ export interface TypedEventEmitter<E extends { type: string }> {
 /**
  * @param onListenerError called when a listener throws; the error never reaches the emitting code,
  *   and the remaining listeners still get the event.
+ * @param channel also gets every event, after the listeners. A subscriber that throws never reaches
+ *   the emitting code either: Node's `Channel.publish` reports it as an uncaught exception on the next
+ *   tick (Node 20 and later), and a publish that throws itself is ignored.
  */
 export function createEventEmitter<E extends { type: string }>(
   onListenerError: (error: unknown) => void = () => {},
+  channel?: Pick<Channel, "hasSubscribers" | "publish">,
 ): TypedEventEmitter<E> {
   // Keyed by event type or "*". Listeners are stored with the widest parameter type; `on` keeps
   // them typed for callers, and `deliver` only hands each one events of the type it asked for.
@@ -34,7 +43,8 @@ export function createEventEmitter<E extends { type: string }>(
   let count = 0;
 
   const hasListeners = (type: string): boolean =>
-    count > 0 && ((listeners.get(type)?.size ?? 0) > 0 || (listeners.get("*")?.size ?? 0) > 0);
+    (count > 0 && ((listeners.get(type)?.size ?? 0) > 0 || (listeners.get("*")?.size ?? 0) > 0)) ||
+    channel?.hasSubscribers === true;
 
   function deliver(event: E): void {
     for (const key of [event.type, "*"]) {
@@ -46,6 +56,13 @@ export function createEventEmitter<E extends { type: string }>(
         } catch (error) {
           onListenerError(error);
         }
+      }
+    }
+    if (channel?.hasSubscribers) {
+      try {
+        channel.publish(event);
+      } catch {
+        // Diagnostics never break a token request.
       }
     }
   }
@@ -85,8 +102,19 @@ export function toLogEntry(event: TokenSourceEvent): LogEntry {
   return { level, message: redactTokensIn(message), event };
 }
 
+/**
+ * One readable, secret-free line for a token source event (the message its log entry carries), e.g.
+ * for a TOKEN_SOURCE_CHANNEL subscriber.
+ * @example subscribe(TOKEN_SOURCE_CHANNEL, (event) => console.log(describeDiagnostic(event as TokenSourceDiagnostic)));
+ */
+export function describeDiagnostic(event: TokenSourceEvent): string {
+  return toLogEntry(event).message;
+}
+
 function describe(event: TokenSourceEvent): [LogLevel, string] {
   switch (event.type) {
+    case "acquire-started":
+      return ["debug", `fetching a token for ${event.scope} (${event.reason})`];
     case "token-acquired":
       return [
         "info",

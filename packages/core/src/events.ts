@@ -10,6 +10,11 @@ export interface EventError {
 }
 
 export type TokenSourceEvent =
+  /**
+   * A fetch from the credential chain began (the token fetch's start; `token-acquired` is its end,
+   * `acquire-failed` / `refresh-failed` its error). `reason` says why it was started.
+   */
+  | { type: "acquire-started"; scope: string; reason: "cold" | "refresh" | "expired" | "invalidated" }
   /** A token arrived from a credential source. `reason` says why it was fetched. */
   | {
       type: "token-acquired";
@@ -43,6 +48,15 @@ export type TokenSourceEvent =
   | { type: "scope-refused"; scope: string }
   /** `invalidate(scope)` dropped the cached token; the next caller fetches. */
   | { type: "token-invalidated"; scope: string };
+
+/**
+ * The `node:diagnostics_channel` channel every token source publishes its events on (the same
+ * objects its `on()` listeners get). Nothing is built or published while it has no subscriber.
+ */
+export const TOKEN_SOURCE_CHANNEL = "entra-sql:token-source";
+
+/** What a subscriber of TOKEN_SOURCE_CHANNEL receives. Never a token or a secret. */
+export type TokenSourceDiagnostic = TokenSourceEvent;
 
 export type TokenSourceEventType = TokenSourceEvent["type"];
 export type TokenSourceEventOf<T extends TokenSourceEventType> = Extract<TokenSourceEvent, { type: T }>;

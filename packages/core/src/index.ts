@@ -21,15 +21,18 @@ export {
   TokenAcquisitionError,
   UnknownSqlHostError,
 } from "./errors.js";
-export type {
-  EventError,
-  LogEntry,
-  Logger,
-  LogLevel,
-  TokenSourceEvent,
-  TokenSourceEventOf,
-  TokenSourceEventType,
-  TokenSourceListener,
+export { describeDiagnostic } from "./event-emitter.js";
+export {
+  type EventError,
+  type LogEntry,
+  type Logger,
+  type LogLevel,
+  TOKEN_SOURCE_CHANNEL,
+  type TokenSourceDiagnostic,
+  type TokenSourceEvent,
+  type TokenSourceEventOf,
+  type TokenSourceEventType,
+  type TokenSourceListener,
 } from "./events.js";
 export {
   readStandInSettings,

@@ -9,7 +9,9 @@ export { errorGraph, read } from "./error-graph.js";
 export { invalidOptionFor } from "./errors.js";
 export {
   displayText,
+  humanDuration,
   inspectCustom,
+  isoTime,
   looksSecret,
   printable,
   // The same printer under the name option validators use for InvalidOptionError's `value`.

@@ -214,7 +214,8 @@ describe("createScopeCycler", () => {
     await vi.advanceTimersByTimeAsync(100);
     await first;
     c.invalidate();
-    expect(emits).toBe(3); // acquire-failed, token-acquired, token-invalidated
+    // acquire-started, acquire-failed, acquire-started, token-acquired, token-invalidated
+    expect(emits).toBe(5);
     expect(factoryCalls).toBe(0);
 
     emitter.on("token-invalidated", () => {});

@@ -194,6 +194,7 @@ export function createScopeCycler(options: ScopeCyclerOptions): ScopeCycler {
             : "refresh-window",
       }));
     }
+    events.emit("acquire-started", () => ({ type: "acquire-started", scope, reason }));
     return fetch;
   }
 

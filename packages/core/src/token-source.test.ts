@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -6,7 +7,7 @@ import {
   isTokenAcquisitionError,
   type TokenAcquisitionError,
 } from "./errors.js";
-import type { LogEntry, TokenSourceEvent } from "./events.js";
+import { type LogEntry, TOKEN_SOURCE_CHANNEL, type TokenSourceEvent } from "./events.js";
 import { FakeClockCredential, fakeJwt, outage } from "./test-support/fake-clock-credential.js";
 import { createTokenSource, type TokenSource } from "./token-source.js";
 import type { TokenSourceOptions } from "./token-source-options.js";
@@ -541,12 +542,14 @@ describe("events, logger and their cost", () => {
     await expect(tokens.getToken("https://graph.microsoft.com/.default")).rejects.toThrow();
     tokens.invalidate();
     expect(entries.map((e) => [e.level, e.event.type])).toEqual([
+      ["debug", "acquire-started"],
       ["info", "source-selected"],
       ["info", "token-acquired"],
       ["warn", "scope-refused"],
       ["info", "token-invalidated"],
     ]);
-    expect(entries[1]?.message).toMatch(
+    expect(entries[0]?.message).toBe("fetching a token for https://database.windows.net/.default (cold)");
+    expect(entries[2]?.message).toMatch(
       /^got a token for https:\/\/database\.windows\.net\/\.default from FakeClockCredential \(cold\) in 0 ms; it expires at \d{4}-\d\d-\d\dT/,
     );
     expect(JSON.stringify(entries)).not.toContain("eyJ");
@@ -567,7 +570,7 @@ describe("events, logger and their cost", () => {
     tokens.invalidate();
     await tokens.getAccessToken();
     expect(acquired).toEqual(["cold"]);
-    expect(all).toEqual(["source-selected", "token-acquired"]);
+    expect(all).toEqual(["acquire-started", "source-selected", "token-acquired"]);
   });
 
   it("keeps delivering tokens when a listener throws, and warns once", async () => {
@@ -606,6 +609,107 @@ describe("events, logger and their cost", () => {
     tokens.on("token-invalidated", () => {});
     tokens.invalidate();
     expect(counters.builds).toBe(1);
+  });
+});
+
+describe(`diagnostics channel ${TOKEN_SOURCE_CHANNEL}`, () => {
+  const published: unknown[] = [];
+  const onMessage = (message: unknown) => published.push(message);
+  beforeEach(() => {
+    published.length = 0;
+  });
+  afterEach(() => {
+    unsubscribe(TOKEN_SOURCE_CHANNEL, onMessage);
+  });
+
+  it("gets every event type, as the very objects the listeners get", async () => {
+    subscribe(TOKEN_SOURCE_CHANNEL, onMessage);
+    credential.latencyInMs = 0;
+    const tokens = tokenSource({ retryInitialDelayInMs: 1_000, retryMaxDelayInMs: 1_000 });
+    credential.failNext(outage());
+    await expect(tokens.getAccessToken()).rejects.toThrow(); // acquire-started, source-failed, acquire-failed
+    await tokens.getAccessToken(); // source-selected, token-acquired
+    vi.setSystemTime(Date.now() + 20 * MIN);
+    credential.failNext(outage());
+    await tokens.getAccessToken(); // refresh-started, then refresh-failed
+    await vi.advanceTimersByTimeAsync(1_000);
+    tokens.invalidate(); // token-invalidated
+    await expect(tokens.getToken("https://graph.microsoft.com/.default")).rejects.toThrow(); // scope-refused
+
+    expect(published).toHaveLength(events.length);
+    published.forEach((message, i) => {
+      expect(message).toBe(events[i]);
+    });
+    const types = new Set(events.map((event) => event.type));
+    const all: Record<TokenSourceEvent["type"], true> = {
+      "acquire-started": true,
+      "token-acquired": true,
+      "refresh-started": true,
+      "refresh-failed": true,
+      "acquire-failed": true,
+      "source-selected": true,
+      "source-failed": true,
+      "scope-refused": true,
+      "token-invalidated": true,
+    };
+    expect([...types].sort()).toEqual(Object.keys(all).sort());
+    expect(ofType("acquire-started").map((event) => event.reason)).toEqual([
+      "cold",
+      "cold",
+      "refresh",
+      "refresh",
+    ]);
+  });
+
+  it("builds events for a channel subscriber alone, and none once it unsubscribes", async () => {
+    credential.latencyInMs = 0;
+    const tokens = createTokenSource({ credential }); // no logger, no onEvent, no on()
+    sources.push(tokens);
+    await tokens.getAccessToken();
+    expect(counters.builds).toBe(0);
+
+    subscribe(TOKEN_SOURCE_CHANNEL, onMessage);
+    tokens.invalidate();
+    await tokens.getAccessToken();
+    expect(published.map((message) => (message as TokenSourceEvent).type)).toEqual([
+      "token-invalidated",
+      "acquire-started",
+      "token-acquired",
+    ]);
+    const built = counters.builds;
+    expect(built).toBe(3); // source-selected goes through publish(): the chain builds its own
+
+    unsubscribe(TOKEN_SOURCE_CHANNEL, onMessage);
+    tokens.invalidate();
+    await tokens.getAccessToken();
+    expect(counters.builds).toBe(built);
+  });
+
+  it("keeps delivering tokens when a subscriber throws: Node reports it as an uncaught exception", async () => {
+    credential.latencyInMs = 0;
+    const buggy = () => {
+      throw new Error("buggy subscriber");
+    };
+    // Node's Channel.publish rethrows a subscriber's error on the next tick; catch it here instead of
+    // the test runner's own handlers.
+    const runnerHandlers = process.listeners("uncaughtException");
+    process.removeAllListeners("uncaughtException");
+    const uncaught: unknown[] = [];
+    process.on("uncaughtException", (error) => uncaught.push(error));
+    subscribe(TOKEN_SOURCE_CHANNEL, buggy);
+    subscribe(TOKEN_SOURCE_CHANNEL, onMessage);
+    try {
+      const tokens = tokenSource();
+      await expect(tokens.getAccessToken()).resolves.toBe(credential.issued[0]);
+      await settleForReal();
+    } finally {
+      unsubscribe(TOKEN_SOURCE_CHANNEL, buggy);
+      process.removeAllListeners("uncaughtException");
+      for (const handler of runnerHandlers) process.on("uncaughtException", handler);
+    }
+    expect(published.length).toBe(events.length); // later subscribers still got every event
+    expect(uncaught.length).toBe(events.length);
+    expect((uncaught[0] as Error).message).toBe("buggy subscriber");
   });
 });
 

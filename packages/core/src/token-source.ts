@@ -1,8 +1,9 @@
+import { channel } from "node:diagnostics_channel";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { createCredentialChain } from "./credential-chain.js";
 import { EntraSqlError, InvalidOptionError, ScopeNotAllowedError } from "./errors.js";
 import { createEventEmitter, type ListenerOf, toLogEntry } from "./event-emitter.js";
-import type { TokenSourceEvent, TokenSourceEventType } from "./events.js";
+import { TOKEN_SOURCE_CHANNEL, type TokenSourceEvent, type TokenSourceEventType } from "./events.js";
 import { displayText, inspectCustom, printable, redactTokensIn, withRedactedView } from "./redact.js";
 import {
   type CachedToken,
@@ -19,6 +20,9 @@ import { resolveTokenSourceOptions } from "./validate-options.js";
 // guard's canonical spelling, so "https://database.windows.net//.default" and ".../.default" share
 // one token) over the credential chain. It is a TokenCredential, so tedious' "token-credential"
 // authentication and any Azure SDK client accept it as is.
+
+/** Shared by every token source of this module copy; Node keys channels by name, across copies too. */
+const tokenSourceChannel = channel(TOKEN_SOURCE_CHANNEL);
 
 /** A token with what an adapter needs to stamp a connection that logs in with it. */
 export interface TokenDetails {
@@ -103,7 +107,7 @@ export interface TokenSource extends TokenCredential {
 export function createTokenSource(options?: TokenSourceOptions): TokenSource {
   const resolved = resolveTokenSourceOptions(options);
   const guard = resolved.scopeGuard;
-  const events = createEventEmitter<TokenSourceEvent>(warnOnceAboutListenerErrors());
+  const events = createEventEmitter<TokenSourceEvent>(warnOnceAboutListenerErrors(), tokenSourceChannel);
   const { logger, onEvent } = resolved;
   if (logger !== undefined) events.on("*", (event) => logger(toLogEntry(event)));
   if (onEvent !== undefined) events.on("*", onEvent);

@@ -1,7 +1,8 @@
 import { resolveScope } from "@entra-sql/core";
-import { type ConnectionEvent, type ConnectionRetiredEvent, safeEmitter } from "./connection-events.js";
+import type { ConnectionEvent, ConnectionRetiredEvent } from "./connection-events.js";
 import type { ConnectionStamp } from "./connection-lifetime.js";
 import type { ResolvedConnectionOptions } from "./connection-options.js";
+import { connectionEmitter } from "./diagnostics.js";
 import { IdleRetirement } from "./idle-retirement.js";
 import { type SessionTokenExpiredDuring, SessionTokenExpiredError } from "./session-token-expired-error.js";
 import { isAccessTokenExpiredOnSession } from "./sql-errors.js";
@@ -59,14 +60,18 @@ export class ConnectionLifecycle<C extends object> {
   readonly #idle: IdleRetirement<C>;
   /** Connections that logged in no later than one refused with 37396 carry a token as old. */
   #staleBornAtOrBefore = Number.NEGATIVE_INFINITY;
-  /** Delivers the adapter's events; a listener's failure never breaks a pool. */
+  /**
+   * Delivers the adapter's events to its `onEvent` and to CONNECTION_CHANNEL; a listener's or a
+   * subscriber's failure never breaks a pool.
+   */
   readonly emit: (build: () => ConnectionEvent<unknown>) => void;
 
   constructor(settings: ConnectionLifecycleSettings<C>) {
     this.#options = settings.options;
     this.#close = settings.closeConnection;
-    this.emit = safeEmitter(
+    this.emit = connectionEmitter(
       settings.options.onEvent as ((event: ConnectionEvent<unknown>) => void) | undefined,
+      settings.options.packageName,
     );
     this.#idle = new IdleRetirement<C>((connection) => this.#retireIdle(connection));
   }

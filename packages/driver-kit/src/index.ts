@@ -33,6 +33,12 @@ export {
   type TokenMode,
 } from "./connection-options.js";
 export { checkConnectionSettings, requireKnownScope } from "./connection-settings.js";
+export {
+  CONNECTION_CHANNEL,
+  type ConnectionDiagnostic,
+  describeConnectionDiagnostic,
+  logDiagnostics,
+} from "./diagnostics.js";
 export { installedVersion, requireMethods } from "./driver-internals.js";
 export { checkTarnPoolOptions, refuseAuthenticationSettings } from "./driver-settings.js";
 export { FreshConnections, maxTriesFor } from "./fresh-connections.js";

@@ -1,13 +1,16 @@
 // @entra-sql/knex: Knex (client "mssql") with Microsoft Entra ID tokens. Public API only.
 
 export {
+  CONNECTION_CHANNEL,
   CONNECTION_OPTION_DEFAULTS as ENTRA_KNEX_DEFAULTS,
+  type ConnectionDiagnostic,
   ConnectionFailedError,
   isConnectionFailedError,
   isLoginRefusedError,
   isSessionTokenExpiredError,
   isTokenLoginRejectedError,
   LoginRefusedError,
+  logDiagnostics,
   SessionTokenExpiredError,
   TokenLoginRejectedError,
   type TokenMode,

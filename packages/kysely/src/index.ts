@@ -1,13 +1,16 @@
 // @entra-sql/kysely: Kysely's MssqlDialect (tedious + tarn) with Microsoft Entra ID tokens. Public API only.
 
 export {
+  CONNECTION_CHANNEL,
   CONNECTION_OPTION_DEFAULTS as ENTRA_KYSELY_DEFAULTS,
+  type ConnectionDiagnostic,
   ConnectionFailedError,
   isConnectionFailedError,
   isLoginRefusedError,
   isSessionTokenExpiredError,
   isTokenLoginRejectedError,
   LoginRefusedError,
+  logDiagnostics,
   SessionTokenExpiredError,
   TokenLoginRejectedError,
   type TokenMode,

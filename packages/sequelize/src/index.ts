@@ -1,13 +1,16 @@
 // @entra-sql/sequelize: Sequelize 6 (dialect "mssql") with Microsoft Entra ID tokens. Public API only.
 
 export {
+  CONNECTION_CHANNEL,
   CONNECTION_OPTION_DEFAULTS as ENTRA_SEQUELIZE_DEFAULTS,
+  type ConnectionDiagnostic,
   ConnectionFailedError,
   isConnectionFailedError,
   isLoginRefusedError,
   isSessionTokenExpiredError,
   isTokenLoginRejectedError,
   LoginRefusedError,
+  logDiagnostics,
   SessionTokenExpiredError,
   TokenLoginRejectedError,
   type TokenMode,

@@ -4,13 +4,15 @@ import mssql from "mssql";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { eventually, jsonView, recordingTokenSource, registerApp, tokenLeaks } from "./defect-fixtures.js";
+import { expectDiagnosticsWithoutSecrets, recordDiagnostics } from "./diagnostics-fixtures.js";
 import { mssqlConfig, SQL_SCOPE } from "./helpers.js";
 
 // No token in what an application prints: in inline mode tedious keeps the token in each connection's
 // config (`config.authentication.options.token`), and a pool printed with util.inspect, or serialised for
 // a log, must not show it, nor any JWT (every token the local Entra ID minted for this app, also those
 // a background refresh fetched, is looked for). The token must still be readable there: tedious reads it
-// again when Azure SQL redirects a login to another node.
+// again when Azure SQL redirects a login to another node. Nor do the payloads published on the diagnostics
+// channels during the logins and a token rotation.
 
 /** The part of a tedious Connection tedious reads the token from again on a redirect (tedious 19 connection.js). */
 interface TediousConfigView {
@@ -28,8 +30,9 @@ afterAll(async () => {
   await standIns?.close();
 });
 
-it("inline mode: util.inspect(pool) and its JSON show no token; tedious can still read it for a redirect", async () => {
+it("inline mode: util.inspect(pool), its JSON and the channel payloads show no token; tedious can still read it for a redirect", async () => {
   const app = registerApp(standIns, "inspect-mssql");
+  const diagnostics = recordDiagnostics();
   const { tokenSource, minted } = recordingTokenSource(standIns, app);
   const sql = createEntraMssql(mssql, { tokenSource, tokenMode: "inline", scope: SQL_SCOPE });
   const pool = await new sql.ConnectionPool(mssqlConfig(standIns, { min: 0, max: 3 })).connect();
@@ -68,7 +71,14 @@ it("inline mode: util.inspect(pool) and its JSON show no token; tedious can stil
     } finally {
       lending.release(connection);
     }
+
+    // A rotation: the cached token is dropped and the next login fetches a new one.
+    tokenSource.invalidate();
+    await Promise.all(Array.from({ length: 4 }, (_, i) => pool.query(`SELECT ${i} AS n`)));
+    expectDiagnosticsWithoutSecrets(diagnostics, minted, app.clientSecret);
+    expect(diagnostics.tokenSource.map((event) => event.type)).toContain("token-invalidated");
   } finally {
+    diagnostics.stop();
     await pool.close();
     tokenSource.close();
   }

@@ -5,6 +5,7 @@ import { DataSource } from "typeorm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { jsonView, recordingTokenSource, registerApp, tokenLeaks } from "../mssql/defect-fixtures.js";
+import { expectDiagnosticsWithoutSecrets, recordDiagnostics } from "../mssql/diagnostics-fixtures.js";
 import { SQL_SCOPE } from "../mssql/helpers.js";
 import { server } from "./helpers.js";
 
@@ -12,7 +13,8 @@ import { server } from "./helpers.js";
 // connection's config, and `dataSource.driver.master` (the mssql pool), `dataSource.driver` and
 // `dataSource.options` printed with util.inspect, or serialised for a log, must not show it, nor any JWT
 // (every token the local Entra ID minted for this app is looked for). The token must still be readable
-// where tedious reads it again when Azure SQL redirects a login.
+// where tedious reads it again when Azure SQL redirects a login. Nor do the payloads published on the
+// diagnostics channels during the logins and a token rotation.
 
 /** The part of a tedious Connection tedious reads the token from again on a redirect (tedious 19 connection.js). */
 interface TediousConfigView {
@@ -30,8 +32,9 @@ afterAll(async () => {
   await standIns?.close();
 });
 
-it("inline mode: util.inspect of the driver's master pool, the driver and the options show no token; tedious can still read it", async () => {
+it("inline mode: util.inspect of the driver's master pool, the driver, the options and the channel payloads show no token; tedious can still read it", async () => {
   const app = registerApp(standIns, "inspect-typeorm");
+  const diagnostics = recordDiagnostics();
   const { tokenSource, minted } = recordingTokenSource(standIns, app);
   const dataSource = new DataSource(
     entraDataSourceOptions({
@@ -77,7 +80,14 @@ it("inline mode: util.inspect of the driver's master pool, the driver and the op
     } finally {
       lending.release(connection);
     }
+
+    // A rotation: the cached token is dropped and the next login fetches a new one.
+    tokenSource.invalidate();
+    await Promise.all(Array.from({ length: 4 }, (_, i) => dataSource.query(`SELECT ${i} AS n`)));
+    expectDiagnosticsWithoutSecrets(diagnostics, minted, app.clientSecret);
+    expect(diagnostics.tokenSource.map((event) => event.type)).toContain("token-invalidated");
   } finally {
+    diagnostics.stop();
     await dataSource.destroy();
     tokenSource.close();
   }
