@@ -84,6 +84,8 @@ describe("describeToken()", () => {
       audience: "https://database.windows.net/",
       issuer: `https://sts.windows.net/${TENANT}/`,
       expiresOn: new Date(EXP * 1000),
+      issuedAt: new Date((EXP - 3600) * 1000),
+      notBefore: new Date((EXP - 3600) * 1000),
     });
   });
 
@@ -96,6 +98,8 @@ describe("describeToken()", () => {
       audience: "https://database.windows.net/",
       issuer: `https://sts.windows.net/${TENANT}/`,
       expiresOn: new Date(EXP * 1000),
+      issuedAt: new Date((EXP - 3600) * 1000),
+      notBefore: new Date((EXP - 3600) * 1000),
     });
   });
 
@@ -106,6 +110,15 @@ describe("describeToken()", () => {
     expect(identity.appId).toBe(MI_CLIENT_ID);
     expect(identity.managedIdentityResourceId).toBe(MI_RESOURCE);
     expect(identity.userPrincipalName).toBeUndefined();
+  });
+
+  it("reads iat and nbf when present, and leaves them out otherwise", () => {
+    const { iat: _i, nbf: _n, ...undated } = appClaims;
+    const identity = describeToken(jwt(undated));
+    expect(identity.issuedAt).toBeUndefined();
+    expect(identity.notBefore).toBeUndefined();
+    expect("issuedAt" in identity).toBe(false);
+    expect(describeToken(jwt({ ...appClaims, iat: "soon" })).issuedAt).toBeUndefined();
   });
 
   it("tells users from apps without idtyp (an optional claim)", () => {

@@ -28,6 +28,10 @@ export interface TokenIdentity {
   readonly issuer: string;
   /** `exp`. */
   readonly expiresOn: Date;
+  /** `iat`: when Entra ID issued the token (by Entra's clock); absent when the token has no `iat`. */
+  readonly issuedAt?: Date;
+  /** `nbf`: the token is not valid before this time; absent when the token has no `nbf`. */
+  readonly notBefore?: Date;
   /** `xms_mirid`: the Azure resource ID of a managed identity. */
   readonly managedIdentityResourceId?: string;
 }
@@ -74,6 +78,8 @@ export function describeToken(token: string): TokenIdentity {
       ? undefined
       : (upn ?? (uniqueName !== undefined && !uniqueName.includes("#") ? uniqueName : undefined));
   const appId = optionalString(claims, "appid") ?? optionalString(claims, "azp");
+  const issuedAt = optionalTime(claims, "iat");
+  const notBefore = optionalTime(claims, "nbf");
 
   const identity: TokenIdentity = {
     kind,
@@ -85,6 +91,8 @@ export function describeToken(token: string): TokenIdentity {
     audience,
     issuer,
     expiresOn: new Date(exp * 1000),
+    ...(issuedAt !== undefined && { issuedAt }),
+    ...(notBefore !== undefined && { notBefore }),
     ...(managedIdentityResourceId !== undefined && { managedIdentityResourceId }),
   };
   return Object.freeze(identity);
@@ -266,6 +274,12 @@ function requiredString(claims: Record<string, unknown>, claim: string): string 
 function optionalString(claims: Record<string, unknown>, claim: string): string | undefined {
   const value = claims[claim];
   return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** A NumericDate claim (epoch seconds) as a Date; undefined when absent or not a finite number. */
+function optionalTime(claims: Record<string, unknown>, claim: string): Date | undefined {
+  const value = claims[claim];
+  return typeof value === "number" && Number.isFinite(value) ? new Date(value * 1000) : undefined;
 }
 
 function audienceOf(aud: unknown): string {

@@ -108,6 +108,22 @@ describe("session values", () => {
     });
   });
 
+  it("IS_ROLEMEMBER: 1 for public and the session's roles (asked at each batch), 0 for other fixed roles, NULL for unknown names", async () => {
+    const roles: string[] = ["db_datareader"];
+    const session = engine.openSession({ principalName: "bob@contoso.com", roles: () => roles });
+    try {
+      const sql =
+        "SELECT IS_ROLEMEMBER('db_datareader'), IS_ROLEMEMBER(N'DB_DATAWRITER'), IS_ROLEMEMBER('public'), IS_ROLEMEMBER('no_such_role')";
+      expect(await rows(sql, [], session)).toEqual([[1, 0, 1, null]]);
+      roles.push("DB_DataWriter");
+      expect(await rows(sql, [], session)).toEqual([[1, 1, 1, null]]);
+      // Without a roles callback (s): member of public only.
+      expect(await rows("SELECT IS_ROLEMEMBER('db_owner'), IS_ROLEMEMBER('public')")).toEqual([[0, 1]]);
+    } finally {
+      await session.close();
+    }
+  });
+
   it("SERVERPROPERTY('ProductVersion') and Sequelize's version query", async () => {
     expect(await rows("SELECT SERVERPROPERTY('ProductVersion'), SERVERPROPERTY('Edition')")).toEqual([
       ["16.0.1000.6", null],

@@ -11,6 +11,8 @@ export type SessionVar =
   | "identity"
   | "scope_identity"
   | "principal"
+  /** The session user's database roles, lower-cased and comma-separated (IS_ROLEMEMBER). */
+  | "roles"
   | "spid"
   | "error";
 

@@ -101,6 +101,7 @@ export class Session implements SqlSession {
   constructor(
     private readonly core: EngineCore,
     readonly principalName: string,
+    private readonly roles: () => readonly string[] = () => [],
   ) {
     this.lockTimeoutMs = core.lockTimeoutMs;
   }
@@ -608,6 +609,14 @@ JOIN pg_namespace n ON n.oid = con.connamespace WHERE n.nspname = 'dbo' AND con.
           break;
         case "principal":
           add(PgOid.text, this.principalName);
+          break;
+        case "roles":
+          add(
+            PgOid.text,
+            this.roles()
+              .map((role) => role.toLowerCase())
+              .join(","),
+          );
           break;
         case "identity":
           add(PgOid.numeric, this.identity === null ? null : String(this.identity));

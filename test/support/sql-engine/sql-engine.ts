@@ -42,9 +42,9 @@ class Engine implements SqlEngine, EngineCore {
     readonly lockTimeoutMs: number,
   ) {}
 
-  openSession(context: { principalName: string }): SqlSession {
+  openSession(context: { principalName: string; roles?: () => readonly string[] }): SqlSession {
     if (this.closed) throw new Error("The SQL engine is closed.");
-    return new Session(this, context.principalName);
+    return new Session(this, context.principalName, context.roles);
   }
 
   async exec(sql: string): Promise<BatchOutcome> {

@@ -39,6 +39,35 @@ const principal: FunctionDef = {
   max: 0,
   emit: (_a, _r, ctx) => `CAST(${ctx.sessionSlot("principal")} AS varchar(128))`,
 };
+/** The fixed database roles (and `public`): IS_ROLEMEMBER answers 0 for those the user is not in. */
+const FIXED_DATABASE_ROLES = [
+  "public",
+  "db_owner",
+  "db_securityadmin",
+  "db_accessadmin",
+  "db_backupoperator",
+  "db_ddladmin",
+  "db_datawriter",
+  "db_datareader",
+  "db_denydatawriter",
+  "db_denydatareader",
+];
+/**
+ * IS_ROLEMEMBER('role'): 1 for `public` and the session user's roles, 0 for the other fixed database
+ * roles, NULL for a role the stand-in does not know (SQL Server: a role that does not exist).
+ */
+const isRoleMember: FunctionDef = {
+  min: 1,
+  max: 1,
+  emit: (args, _r, ctx) => {
+    const role = `lower(CAST(${args[0]} AS text))`;
+    const fixed = FIXED_DATABASE_ROLES.map((name) => ctx.literal(name)).join(", ");
+    return (
+      `CAST(CASE WHEN ${role} = 'public' OR ${role} = ANY(string_to_array(${ctx.sessionSlot("roles")}, ',')) THEN 1 ` +
+      `WHEN ${role} IN (${fixed}) THEN 0 END AS integer)`
+    );
+  },
+};
 // The clock time, not now(): Postgres' now() is frozen at the transaction start.
 const getdate: FunctionDef = { min: 0, max: 0, emit: () => "CAST(clock_timestamp() AS timestamp(3))" };
 const sysdatetime: FunctionDef = { min: 0, max: 0, emit: () => "CAST(clock_timestamp() AS timestamp(6))" };
@@ -159,6 +188,7 @@ const FUNCTIONS: Record<string, FunctionDef> = {
   SUSER_NAME: principal,
   USER_NAME: principal,
   ORIGINAL_LOGIN: principal,
+  IS_ROLEMEMBER: isRoleMember,
   SCOPE_IDENTITY: {
     min: 0,
     max: 0,
@@ -174,7 +204,7 @@ const KNOWN_BUILTINS = new Set(
     "DATEFROMPARTS DATENAME DATETIME2FROMPARTS DATETIMEFROMPARTS DATETRUNC DECOMPRESS DEGREES DENSE_RANK DIFFERENCE " +
     "EOMONTH ERROR_LINE ERROR_MESSAGE ERROR_NUMBER ERROR_PROCEDURE ERROR_SEVERITY ERROR_STATE FIRST_VALUE FORMAT " +
     "FORMATMESSAGE GREATEST GROUPING GROUPING_ID HAS_PERMS_BY_NAME HOST_ID HOST_NAME IDENT_CURRENT IDENT_INCR " +
-    "IDENT_SEED INDEXPROPERTY IS_MEMBER IS_ROLEMEMBER IS_SRVROLEMEMBER ISDATE ISJSON ISNUMERIC JSON_MODIFY " +
+    "IDENT_SEED INDEXPROPERTY IS_MEMBER IS_SRVROLEMEMBER ISDATE ISJSON ISNUMERIC JSON_MODIFY " +
     "JSON_QUERY JSON_VALUE JSON_OBJECT JSON_ARRAY LAG LAST_VALUE LEAD LEAST NEXT NTILE OBJECT_DEFINITION " +
     "OBJECT_SCHEMA_NAME OBJECTPROPERTY OBJECTPROPERTYEX PARSE PARSENAME PATINDEX PERCENT_RANK PERMISSIONS QUOTENAME " +
     "RADIANS RANK ROWCOUNT_BIG ROW_NUMBER SESSION_CONTEXT SESSIONPROPERTY SIN SOUNDEX SQUARE STDEV " +

@@ -111,7 +111,11 @@ export interface SqlSession {
 export interface SqlEngine {
   /** The database name (DB_NAME()). */
   readonly databaseName: string;
-  openSession(context: { principalName: string }): SqlSession;
+  /**
+   * A session running as `principalName`. `roles` answers IS_ROLEMEMBER: the database roles the
+   * principal is a member of, asked at each batch (membership may change). Default: none.
+   */
+  openSession(context: { principalName: string; roles?: () => readonly string[] }): SqlSession;
   /** Runs T-SQL as an administrator outside any session (schema set-up by tests and the CLI). */
   exec(sql: string): Promise<BatchOutcome>;
   close(): Promise<void>;

@@ -34,6 +34,19 @@ export const ACCESS_TOKEN_EXPIRED: ServerError = {
     "Query cannot be executed, access token is expired. Please login with a new access token and execute query again.",
 };
 
+/** A client address outside the server's firewall rules (Azure SQL's gateway refuses the login). */
+export function firewallRefused(server: string, clientAddress: string): ServerError {
+  return {
+    number: 40615,
+    state: 1,
+    severity: 14,
+    message:
+      `Cannot open server '${server}' requested by the login. Client with IP address '${clientAddress}' is not allowed to access the server.  ` +
+      "To enable access, use the Azure Management Portal or run sp_set_firewall_rule on the master database to create a firewall rule for this IP address or address range.  " +
+      "It may take up to five minutes for this change to take effect.",
+  };
+}
+
 export function cannotOpenDatabase(database: string): ServerError {
   return {
     number: 4060,

@@ -2,6 +2,7 @@ import type { BatchOutcome, SqlEngine } from "../sql-engine/types.js";
 import type { ServerError } from "./azure-errors.js";
 import type { DatabaseUsers } from "./database-users.js";
 import type { StandInEvent } from "./events.js";
+import type { FirewallRules } from "./options.js";
 import type { LoginRecord, StandInCounters } from "./records.js";
 import type { UserStatement } from "./sql-text.js";
 import type { TokenVerifier } from "./token-verifier.js";
@@ -19,6 +20,8 @@ export interface StandInContext {
   readonly counters: StandInCounters;
   readonly latencyMs: number;
   readonly loginsRefused: boolean;
+  /** Firewall rules; undefined: every client may log in. */
+  readonly firewall: FirewallRules | undefined;
   nowMs(): number;
   /** Resolves at once, or when a `holdLogins()` hold is released (token logins wait here). */
   awaitLoginHold(): Promise<void>;

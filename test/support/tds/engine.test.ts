@@ -68,6 +68,19 @@ describe("with the embedded SQL engine", () => {
     ENGINE_BOOT_TIMEOUT_MS + 5000,
   );
 
+  it(
+    "IS_ROLEMEMBER follows ALTER ROLE ... ADD MEMBER for the session's database user",
+    async () => {
+      const connection = await login(true, { requestTimeout: ENGINE_BOOT_TIMEOUT_MS });
+      const sql = "SELECT IS_ROLEMEMBER('db_datareader') AS r, IS_ROLEMEMBER('db_owner') AS o";
+      const before = await query(connection, sql, { timeoutMs: ENGINE_BOOT_TIMEOUT_MS });
+      expect(before.rows).toEqual([{ r: 0, o: 0 }]);
+      await query(connection, "ALTER ROLE [db_datareader] ADD MEMBER [alice@contoso.test]", { batch: true });
+      expect((await query(connection, sql)).rows).toEqual([{ r: 1, o: 0 }]);
+    },
+    ENGINE_BOOT_TIMEOUT_MS + 5000,
+  );
+
   it("round-trips typed sp_executesql parameters through the engine (int, bigint, bit, float, decimal, nvarchar, datetime2, uniqueidentifier, NULL)", async () => {
     const connection = await login();
     const when = new Date("2024-02-29T13:45:56.789Z");

@@ -3,7 +3,7 @@
 export { ACCESS_TOKEN_EXPIRED, TOKEN_PRINCIPAL } from "./azure-errors.js";
 export type { CreateUserInput, DatabaseUser, ResolvePrincipalName } from "./database-users.js";
 export type { SessionCloseReason, StandInEvent, StandInEventHandler } from "./events.js";
-export type { SqlStandInOptions } from "./options.js";
+export type { FirewallRules, SqlStandInOptions } from "./options.js";
 export type {
   AuthMode,
   ClosedSessionInfo,

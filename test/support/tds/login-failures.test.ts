@@ -203,6 +203,27 @@ describe("login failures", () => {
     expect(standIn.logins.at(-1)).toMatchObject({ failure: "unknown-login" });
   });
 
+  it("firewall rules: a client address not allowed gets Azure's 40615 naming its IP, before any token check", async () => {
+    standIn.setFirewall({ allowedAddresses: ["10.1.2.3"] });
+    try {
+      const token = identity.entra.mintAccessToken({ principal: alice }).token;
+      const error = await failLogin(tokenAuth(token));
+      expect(error.message).toBe(
+        "Cannot open server 'entra-sql-stand-in' requested by the login. Client with IP address '127.0.0.1' is not allowed to access the server.  " +
+          "To enable access, use the Azure Management Portal or run sp_set_firewall_rule on the master database to create a firewall rule for this IP address or address range.  " +
+          "It may take up to five minutes for this change to take effect.",
+      );
+      expect(standIn.logins.at(-1)).toMatchObject({ ok: false, failure: "firewall", errorNumber: 40615 });
+      standIn.setFirewall({ allowedAddresses: ["10.1.2.3", "127.0.0.1"] });
+      await close(await connect(standIn.connectionConfig({ authentication: tokenAuth(token) })));
+      expect(() => standIn.setFirewall({ allowedAddresses: [""] })).toThrow(/allowedAddresses/);
+    } finally {
+      standIn.setFirewall(undefined);
+    }
+    const token = identity.entra.mintAccessToken({ principal: alice }).token;
+    await close(await connect(standIn.connectionConfig({ authentication: tokenAuth(token) })));
+  });
+
   it("a database other than the stand-in's: 4060, then 18456, as Azure SQL sends them", async () => {
     for (const mode of ["inline", "token-credential"] as const) {
       const mint = () => identity.entra.mintAccessToken({ principal: alice }).token;

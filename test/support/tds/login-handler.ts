@@ -1,5 +1,6 @@
 import {
   cannotOpenDatabase,
+  firewallRefused,
   loginFailed,
   type ServerError,
   TOKEN_PRINCIPAL,
@@ -69,6 +70,8 @@ export class LoginHandler {
     private readonly ctx: StandInContext,
     private readonly sessionId: number,
     private readonly encryption: EncryptionMode,
+    /** The client's IP address as the socket reports it (IPv4-mapped IPv6 unwrapped). */
+    private readonly clientAddress = "",
   ) {}
 
   private authMode(login7: Login7): AuthMode {
@@ -81,6 +84,15 @@ export class LoginHandler {
     const authMode = this.authMode(login7);
     const displayName = authMode === "sql" ? login7.userName : TOKEN_PRINCIPAL;
 
+    const firewall = this.ctx.firewall;
+    if (firewall && !firewall.allowedAddresses.includes(this.clientAddress)) {
+      return this.fail(
+        authMode,
+        "firewall",
+        firewallRefused(this.ctx.serverName, this.clientAddress),
+        `client ${this.clientAddress} is not in the firewall rules`,
+      );
+    }
     if (this.ctx.loginsRefused) {
       return this.fail(authMode, "refused", loginFailed(displayName), "logins are refused (refuseLogins)");
     }

@@ -47,12 +47,23 @@ export interface SqlStandInOptions {
    * then fails with "Server requires encryption"). Default false.
    */
   requireEncryption?: boolean;
+  /**
+   * Server-level firewall rules, as Azure SQL's: a login from an address not listed is refused with
+   * error 40615 naming the client's IP address. Default: none (every client may log in). Changeable
+   * at runtime (`setFirewall`). Example: `{ allowedAddresses: ["10.0.0.7"] }`.
+   */
+  firewall?: FirewallRules;
   /** Delay before each response to a client request, in ms. Default 0. Changeable at runtime. */
   latencyMs?: number;
   /** Added to the real clock for token expiry checks, in ms. Default 0. Changeable at runtime. */
   clockOffsetMs?: number;
   /** Observe logins, requests and sessions. Default: silent. */
   onEvent?: StandInEventHandler;
+}
+
+/** Who may log in: the client IP addresses allowed (exact, IPv4 or IPv6 as the socket reports them). */
+export interface FirewallRules {
+  allowedAddresses: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -79,6 +90,7 @@ const KNOWN_KEYS = new Set<string>([
   "users",
   "sqlLogins",
   "requireEncryption",
+  "firewall",
   "latencyMs",
   "clockOffsetMs",
   "onEvent",
@@ -98,6 +110,7 @@ export function validateOptions(options: SqlStandInOptions): void {
   if (database !== undefined && database.trim() === "") {
     throw new TypeError("SqlStandIn: options.database must not be empty");
   }
+  validateFirewall(options.firewall);
   if (tls && (!tls.certificatePem?.includes("BEGIN") || !tls.privateKeyPem?.includes("BEGIN"))) {
     throw new TypeError("SqlStandIn: options.tls needs PEM certificatePem and privateKeyPem");
   }
@@ -105,6 +118,14 @@ export function validateOptions(options: SqlStandInOptions): void {
     throw new TypeError(
       `SqlStandIn: options.tokenVerification.jwksUri must be an http(s) URL, got ${String(tokenVerification.jwksUri)}`,
     );
+  }
+}
+
+export function validateFirewall(firewall: FirewallRules | undefined): void {
+  if (firewall === undefined) return;
+  const addresses = firewall?.allowedAddresses;
+  if (!Array.isArray(addresses) || addresses.some((a) => typeof a !== "string" || a === "")) {
+    throw new TypeError("SqlStandIn: options.firewall.allowedAddresses must be a list of IP addresses");
   }
 }
 

@@ -16,6 +16,7 @@ export type LoginFailureReason =
   | "bad-password"
   | "unknown-login"
   | "wrong-database"
+  | "firewall"
   | "fedauth-not-configured";
 
 export interface RecordedPrincipal {

@@ -162,7 +162,11 @@ export class RequestDispatcher {
     this.engineSessionPromise ??= this.host.ctx.engine().then(
       (engine) => {
         if (!engine || this.host.closed) return undefined;
-        const session = engine.openSession({ principalName: this.host.loggedIn.engineUserName });
+        const principalName = this.host.loggedIn.engineUserName;
+        const session = engine.openSession({
+          principalName,
+          roles: () => this.host.ctx.users.get(principalName)?.roles ?? [],
+        });
         this.openedEngineSession = session;
         return session;
       },

@@ -31,6 +31,8 @@ export class Session {
   private revalidated = false;
   private reauthenticationRequired = false;
   private closeReason: SessionCloseReason = "client";
+  /** The client's IP address (an IPv4-mapped IPv6 address as plain IPv4), for the firewall. */
+  private readonly clientAddress: string;
 
   constructor(
     readonly id: number,
@@ -39,6 +41,7 @@ export class Session {
     /** `info`: what the session was, when it had logged in. */
     private readonly onClosed: (session: Session, info: ClosedSessionInfo | undefined) => void,
   ) {
+    this.clientAddress = (socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
     this.transport = new SessionTransport(socket, id, ctx.tls, {
       onMessage: (message) => this.enqueue(message),
       onFailure: (error) => this.fail(error),
@@ -202,7 +205,7 @@ export class Session {
 
   private async onLogin7(payload: Buffer): Promise<void> {
     const login7 = parseLogin7(payload);
-    this.login = new LoginHandler(this.ctx, this.id, this.transport.encryption);
+    this.login = new LoginHandler(this.ctx, this.id, this.transport.encryption, this.clientAddress);
     await delay(this.ctx.latencyMs);
     this.applyLoginStep(await this.login.onLogin7(login7));
   }

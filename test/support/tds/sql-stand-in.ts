@@ -8,7 +8,14 @@ import type { StandInContext } from "./context.js";
 import { type CreateUserInput, type DatabaseUser, DatabaseUsers } from "./database-users.js";
 import { defaultCertificate } from "./default-certificate.js";
 import type { StandInEvent } from "./events.js";
-import { DEFAULTS, defaultStsUrl, type SqlStandInOptions, validateOptions } from "./options.js";
+import {
+  DEFAULTS,
+  defaultStsUrl,
+  type FirewallRules,
+  type SqlStandInOptions,
+  validateFirewall,
+  validateOptions,
+} from "./options.js";
 import type { ClosedSessionInfo, LoginRecord, SessionInfo, StandInCounters } from "./records.js";
 import { Session } from "./session.js";
 import { parseUserStatements } from "./sql-text.js";
@@ -71,6 +78,7 @@ export class SqlStandIn {
     connectionsAccepted: 0,
   };
   private refusing = false;
+  private firewall_: FirewallRules | undefined;
   private latency: number;
   private clockOffset: number;
   private injected: { number: number; remaining: number } | undefined;
@@ -97,6 +105,7 @@ export class SqlStandIn {
     this.latency = options.latencyMs ?? DEFAULTS.latencyMs;
     this.clockOffset = options.clockOffsetMs ?? DEFAULTS.clockOffsetMs;
     this.users_ = new DatabaseUsers(options.resolvePrincipalName);
+    this.firewall_ = options.firewall;
     this.verifier = options.tokenVerification ? new TokenVerifier(options.tokenVerification) : undefined;
     for (const user of options.users ?? []) this.users_.create(user, new Date());
 
@@ -119,6 +128,9 @@ export class SqlStandIn {
       },
       get loginsRefused() {
         return self.refusing;
+      },
+      get firewall() {
+        return self.firewall_;
       },
       get engineStarted() {
         return self.enginePromise !== undefined;
@@ -278,6 +290,15 @@ export class SqlStandIn {
     const all = [...this.sessions_.values()];
     for (const session of all) session.kill();
     return all.length;
+  }
+
+  /**
+   * Replaces the firewall rules (see the `firewall` option); `undefined` lets every client in again.
+   * A login from an address not allowed fails with 40615 (reason "firewall").
+   */
+  setFirewall(rules: FirewallRules | undefined): void {
+    validateFirewall(rules);
+    this.firewall_ = rules && { allowedAddresses: [...rules.allowedAddresses] };
   }
 
   /** While on, every login fails with 18456 (reason "refused"). */
