@@ -36,7 +36,17 @@ const requireHere = createRequire(import.meta.url);
 /** The TypeScript range the packages claim: its oldest is installed into each app; the newest is the repo's. */
 export const OLDEST_TYPESCRIPT = "5.4.5";
 const NEWEST_TSC = join(dirname(requireHere.resolve("typescript/package.json")), "bin", "tsc");
-const PACKAGES = ["core", "driver-kit", "mssql", "knex", "typeorm", "prisma", "sequelize", "kysely"];
+const PACKAGES = [
+  "core",
+  "driver-kit",
+  "mssql",
+  "knex",
+  "typeorm",
+  "prisma",
+  "sequelize",
+  "kysely",
+  "opentelemetry",
+];
 /** What a user adds next to our packages (the ranges our READMEs give). */
 const USER_DEPENDENCIES = {
   mssql: "^12",
@@ -47,6 +57,7 @@ const USER_DEPENDENCIES = {
   sequelize: "^6.29",
   kysely: ">=0.27 <0.30",
   tarn: "^3",
+  "@opentelemetry/api": "^1.9",
 };
 const USER_DEV_DEPENDENCIES = { typescript: OLDEST_TYPESCRIPT, "@types/node": "^20", "@types/mssql": "^12" };
 
@@ -144,6 +155,7 @@ describe.each(NODES)("Node $line", ({ line, fixture, tedious }) => {
         knex: 2,
         typeorm: 3,
         prisma: 4,
+        opentelemetry: true,
         errorClassShared: true,
       });
       expect(result.node).toMatch(new RegExp(`^v${line.replace(".", "\\.")}`));

@@ -3,6 +3,7 @@ import * as core from "@entra-sql/core";
 import * as knexAdapter from "@entra-sql/knex";
 import * as kyselyAdapter from "@entra-sql/kysely";
 import * as mssqlAdapter from "@entra-sql/mssql";
+import * as opentelemetry from "@entra-sql/opentelemetry";
 import * as prismaAdapter from "@entra-sql/prisma";
 import * as sequelizeAdapter from "@entra-sql/sequelize";
 import * as typeormAdapter from "@entra-sql/typeorm";
@@ -21,6 +22,7 @@ await run("esm", {
   prismaAdapter,
   sequelizeAdapter,
   kyselyAdapter,
+  opentelemetry,
   Sequelize,
   mssql,
   knex,

@@ -5,6 +5,7 @@ import type * as Core from "@entra-sql/core";
 import type * as KnexAdapter from "@entra-sql/knex";
 import type * as KyselyAdapter from "@entra-sql/kysely";
 import type * as MssqlAdapter from "@entra-sql/mssql";
+import type * as Opentelemetry from "@entra-sql/opentelemetry";
 import type * as PrismaAdapter from "@entra-sql/prisma";
 import type * as SequelizeAdapter from "@entra-sql/sequelize";
 import type * as TypeormAdapter from "@entra-sql/typeorm";
@@ -19,6 +20,7 @@ export interface Modules {
   prismaAdapter: typeof PrismaAdapter;
   sequelizeAdapter: typeof SequelizeAdapter;
   kyselyAdapter: typeof KyselyAdapter;
+  opentelemetry: typeof Opentelemetry;
   Sequelize: typeof import("sequelize").Sequelize;
   mssql: typeof import("mssql");
   knex: typeof import("knex").knex;
@@ -58,7 +60,11 @@ export async function run(format: string, m: Modules): Promise<void> {
   const events: string[] = [];
   const onEvent = (event: { type: string }) => events.push(event.type);
   const results: Record<string, unknown> = { format, node: process.version };
+  // Against the global MeterProvider (the API's no-op one here): it loads and subscribes.
+  const instrumentation = m.opentelemetry.instrumentEntraSql();
   try {
+    results.opentelemetry =
+      require("node:diagnostics_channel").channel("entra-sql:connection").hasSubscribers;
     const sql = m.mssqlAdapter.createEntraMssql(m.mssql, { tokenSource, scope, onEvent });
     const pool = await new sql.ConnectionPool({
       server: s.sqlHost,
@@ -138,6 +144,7 @@ export async function run(format: string, m: Modules): Promise<void> {
     results.tedious = (require("tedious/package.json") as { version: string }).version;
     results.identity = (require("@azure/identity/package.json") as { version: string }).version;
   } finally {
+    instrumentation.unsubscribe();
     tokenSource.close();
   }
   process.stdout.write(`${JSON.stringify(results)}\n`);
