@@ -36,6 +36,8 @@ describe("examples/sequelize-app", () => {
         LOAD_SECONDS: "1",
         ENTRA_SQL_TOKEN_MODE: tokenMode,
         ENTRA_SQL_MAX_AGE_SECONDS: "600",
+        // The inline run also prints every diagnostics channel event, one line each, on stderr.
+        ENTRA_SQL_DEBUG: tokenMode === "inline" ? "1" : "",
       });
       const { stdout, stderr } = await run(process.execPath, ["dist/main.js"], {
         cwd: APP,
@@ -43,6 +45,15 @@ describe("examples/sequelize-app", () => {
         timeout: 75_000,
       });
       expect(JWT_LIKE.test(stdout) || JWT_LIKE.test(stderr), "a token-like string in the output").toBe(false);
+      if (tokenMode === "inline") {
+        expect(stderr).toMatch(/^\[entra-sql\] fetching a token for \S+ \(cold\)$/m);
+        expect(stderr).toMatch(
+          /^\[entra-sql\] got a token for \S+ from ClientSecretCredential \(cold\) in \d+ ms/m,
+        );
+        expect(stderr).toMatch(/^\[entra-sql\] @entra-sql\/\w+ connection opened in .* retires by /m);
+      } else {
+        expect(stderr).not.toContain("[entra-sql]");
+      }
       expect(stdout).toContain("AZURE_SQL_SERVER is not set: starting the local stand-ins");
       expect(stdout).toMatch(new RegExp(`connecting to 127\\.0\\.0\\.1:\\d+ \\(token mode ${tokenMode}\\)`));
       // The migration ran once and is recorded in SequelizeMeta.
