@@ -250,10 +250,13 @@ describe("createCredentialChain: when every source fails", () => {
       fake("AzureCliCredential", unavailable("Please run 'az login' from a command prompt")),
       fake("ClientSecretCredential", refused()),
     ];
-    const { chain: ch } = chain(sources);
+    const { chain: ch, events } = chain(sources);
     const error = (await ch.getToken(SCOPE).catch((e: unknown) => e)) as TokenAcquisitionError;
     expect(isTokenAcquisitionError(error)).toBe(true);
     expect(error.scope).toBe(SCOPE);
+    // Each source-failed event carries the same fix, for tools that watch a chain that then succeeds.
+    const failedEvents = events.flatMap((e) => (e.type === "source-failed" ? [e] : []));
+    expect(failedEvents.map((e) => e.fix)).toEqual(error.failures.map((f) => f.fix));
     expect(error.failures.map((f) => [f.source, f.kind])).toEqual([
       ["EnvironmentCredential", "unavailable"],
       ["ManagedIdentityCredential", "unavailable"],

@@ -193,6 +193,7 @@ class StickyCredentialChain implements CredentialChain {
       source: source.name,
       kind: failure.kind,
       error: { name: errorName(error) ?? "Error", message: failure.message },
+      ...(failure.fix !== undefined && { fix: failure.fix }),
     });
     return undefined;
   }

@@ -43,7 +43,14 @@ export type TokenSourceEvent =
    * One source of the chain failed (`kind`: see SourceFailureKind); "authentication" leaves it out
    * of the next walks for a while.
    */
-  | { type: "source-failed"; source: string; kind: SourceFailureKind; error: EventError }
+  | {
+      type: "source-failed";
+      source: string;
+      kind: SourceFailureKind;
+      error: EventError;
+      /** What a person would try next (as in TokenAcquisitionError's failures); absent when unknown. */
+      fix?: string;
+    }
   /** A token request was refused by the scope guard before any credential was called. */
   | { type: "scope-refused"; scope: string }
   /** `invalidate(scope)` dropped the cached token; the next caller fetches. */

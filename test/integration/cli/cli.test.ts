@@ -94,6 +94,15 @@ describe("entra-sql doctor", () => {
     expect(result.stdout).toMatch(/result: exit 0 \(ok\)/);
   });
 
+  it("a chain that succeeds after an unavailable source names the winner and the fix for the other", async () => {
+    const result = await run(doctorArgs(standIns, "--credential", "environment,cli"), standInEnv(standIns));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/ok {3}credential .* AzureCliCredential gave a token/);
+    expect(result.stdout).toContain("EnvironmentCredential: unavailable");
+    expect(result.stdout).toContain("fix: Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET");
+    expect(result.stdout).toContain("AzureCliCredential: used");
+  });
+
   it("no credential (exit 10): every source unavailable, with core's fix", async () => {
     const result = await run(doctorArgs(standIns, "--credential", "environment"), standInEnv(standIns));
     expect(result.code).toBe(10);

@@ -76,6 +76,7 @@ export async function credentialStep(
       source: event.source,
       outcome: OUTCOME_OF_KIND[event.kind],
       message: event.error.message,
+      ...(event.fix !== undefined && { fix: event.fix }),
     }),
   );
   try {
