@@ -5,13 +5,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FAILURE_CLASSES, type FailureRun } from "../integration/cli/failure-classes.js";
 import { doctorArgs, runBin, standInEnv } from "../integration/cli/helpers.js";
 import { type StandIns, startStandIns } from "../support/stand-ins.js";
 
 // `npx entra-sql doctor` as a user gets it: @entra-sql/cli packed (pnpm pack, as published) with the
 // workspace packages it depends on, installed by npm into an app outside the workspace, run through
-// npx against the stand-ins. One success and one failure class prove the bin, its dependencies and
-// the exit codes survive packing.
+// npx against the stand-ins: a success, then each failure class with its own exit code, as from the
+// built bin in the workspace.
 
 const execFileAsync = promisify(execFile);
 const repo = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -76,12 +77,14 @@ describe("npx entra-sql, installed from the packed tarball", () => {
     expect(result.code).toBe(0);
   });
 
-  it("doctor without the CA: untrusted certificate (exit 22)", async () => {
-    const result = await npx(
-      doctorArgs(standIns, "--credential", "cli"),
-      standInEnv(standIns, { NODE_EXTRA_CA_CERTS: undefined }),
-    );
-    expect(result.stdout).toContain("the certificate is not trusted by this machine");
-    expect(result.code).toBe(22);
+  it.each(Object.entries(FAILURE_CLASSES))("doctor: %s gives its own exit code", async (_, failure) => {
+    const { args, env, restore }: FailureRun = await failure.setup(standIns);
+    try {
+      const result = await npx(args, env);
+      expect(result.stdout).toContain(failure.says);
+      expect(result.code).toBe(failure.exitCode);
+    } finally {
+      restore?.();
+    }
   });
 });

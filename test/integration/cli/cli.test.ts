@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_USER_UPN, type StandIns, startStandIns } from "../../support/stand-ins.js";
 import { demoApp } from "../mssql/helpers.js";
+import { FAILURE_CLASSES } from "./failure-classes.js";
 import {
   closedPort,
   doctorArgs,
@@ -104,7 +105,8 @@ describe("entra-sql doctor", () => {
   });
 
   it("no credential (exit 10): every source unavailable, with core's fix", async () => {
-    const result = await run(doctorArgs(standIns, "--credential", "environment"), standInEnv(standIns));
+    const { args, env } = await FAILURE_CLASSES["no credential"].setup(standIns);
+    const result = await run(args, env);
     expect(result.code).toBe(10);
     expect(result.stdout).toMatch(/FAIL credential .* no credential source is set up here/);
     expect(result.stdout).toContain("EnvironmentCredential: unavailable");
@@ -116,11 +118,8 @@ describe("entra-sql doctor", () => {
   });
 
   it("credential refused (exit 11): a wrong client secret", async () => {
-    const app = demoApp(standIns);
-    const result = await run(
-      doctorArgs(standIns, "--credential", "service-principal"),
-      servicePrincipalEnv(standIns, app.clientId, "not-the-secret-0123456789"),
-    );
+    const { args, env } = await FAILURE_CLASSES["wrong secret"].setup(standIns);
+    const result = await run(args, env);
     expect(result.code).toBe(11);
     expect(result.stdout).toContain("ClientSecretCredential: refused");
     expect(result.stdout).toMatch(/AADSTS7000215/);
@@ -145,11 +144,8 @@ describe("entra-sql doctor", () => {
   });
 
   it("wrong database (exit 31): names the database", async () => {
-    const { sql } = standIns;
-    const args = doctorArgs(standIns, "--credential", "cli").map((arg) =>
-      arg === sql.database ? "no_such_db" : arg,
-    );
-    const result = await run(args, standInEnv(standIns));
+    const { args, env } = await FAILURE_CLASSES["wrong database"].setup(standIns);
+    const result = await run(args, env);
     expect(result.code).toBe(31);
     expect(result.stdout).toContain('database "no_such_db" cannot be opened (4060)');
     expect(result.stdout).toContain('Check --database "no_such_db"');
@@ -168,10 +164,8 @@ describe("entra-sql doctor", () => {
   });
 
   it("untrusted certificate (exit 22): no NODE_EXTRA_CA_CERTS; names the issuer and the fix", async () => {
-    const result = await run(
-      doctorArgs(standIns, "--credential", "cli"),
-      standInEnv(standIns, { NODE_EXTRA_CA_CERTS: undefined }),
-    );
+    const { args, env } = await FAILURE_CLASSES["untrusted certificate"].setup(standIns);
+    const result = await run(args, env);
     expect(result.code).toBe(22);
     expect(result.stdout).toMatch(
       /FAIL tls .* the certificate is not trusted by this machine \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
