@@ -3,15 +3,11 @@ import type { StandInEventHandler } from "../support/tds/index.js";
 import { createAppObserver } from "./app-observer.js";
 import { runDemoOnAzure } from "./azure-demo.js";
 import { createForcedReauthentication } from "./forced-reauthentication.js";
-import { knexWorkload } from "./knex-demo.js";
-import { kyselyWorkload } from "./kysely-demo.js";
-import { prismaWorkload } from "./prisma-demo.js";
-import { sequelizeWorkload } from "./sequelize-demo.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
 import { createTimeline } from "./timeline.js";
-import { typeormWorkload } from "./typeorm-demo.js";
-import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from "./workload.js";
+import { type DemoSettings, runLoad, type StartedWorkload } from "./workload.js";
+import { WORKLOADS } from "./workloads.js";
 
 // `pnpm demo` (and `npm run demo`): the Django recipe's TOKEN + CONN_MAX_AGE, time-compressed, for
 // TypeORM, Knex, Prisma, Sequelize and Kysely side by side. Starts the local stand-ins once, sets each
@@ -24,13 +20,6 @@ import { type DemoSettings, runLoad, type StartedWorkload, type Workload } from 
 // named apps; DEMO_SECONDS sets the length.
 // With AZURE_SQL_SERVER set, the example apps run against that database instead (azure-demo.ts).
 
-const WORKLOADS: readonly Workload[] = [
-  typeormWorkload,
-  knexWorkload,
-  prismaWorkload,
-  sequelizeWorkload,
-  kyselyWorkload,
-];
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 30);
 const TOKEN_LIFETIME_SECONDS = 20;
 const REVALIDATE_EVERY_MS = 3_000;
