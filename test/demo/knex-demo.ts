@@ -3,7 +3,8 @@ import knex from "knex";
 // The example app's compiled migration and seed folders and its queries.
 import { migrations, seeds } from "../../examples/knex-app/dist/database.js";
 import { addBook, booksWithAuthors, count } from "../../examples/knex-app/dist/library.js";
-import { demoTokenSource, type Workload } from "./workload.js";
+import { demoTokenSource } from "./demo-identity.js";
+import type { Workload } from "./workload.js";
 
 // The Knex example's schema (authors 1-n books, created by its migration and filled by its seed)
 // through @entra-sql/knex; each round: a count, a join, and a write transaction (insert, delete).

@@ -6,7 +6,8 @@ import * as Tedious from "tedious";
 import { addTrack, count, seed, tracksWithPlaylists } from "../../examples/kysely-app/dist/library.js";
 import { migrate } from "../../examples/kysely-app/dist/migrate.js";
 import type { Database } from "../../examples/kysely-app/dist/schema.js";
-import { demoTokenSource, type Workload } from "./workload.js";
+import { demoTokenSource } from "./demo-identity.js";
+import type { Workload } from "./workload.js";
 
 // The Kysely example's schema (playlists 1-n tracks, created by its migration and filled by its seed)
 // through @entra-sql/kysely; each round: a count, a join, and a write transaction (insert, delete).

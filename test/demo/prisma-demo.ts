@@ -3,7 +3,8 @@ import { entraPrismaMssql } from "@entra-sql/prisma";
 import { PrismaClient } from "../../examples/prisma-app/dist/generated/prisma/client.js";
 import { applyMigrations } from "../../examples/prisma-app/dist/migrate.js";
 import { addProject, addTask, openTasks } from "../../examples/prisma-app/dist/projects.js";
-import { demoTokenSource, type Workload } from "./workload.js";
+import { demoTokenSource } from "./demo-identity.js";
+import type { Workload } from "./workload.js";
 
 // The Prisma example's schema (projects 1-n tasks, created by its SQL migration through the adapter)
 // through @entra-sql/prisma; each round: a count, a relation read, and an interactive $transaction that

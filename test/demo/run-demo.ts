@@ -2,6 +2,7 @@ import { startStandIns } from "../support/stand-ins.js";
 import type { StandInEventHandler } from "../support/tds/index.js";
 import { createAppObserver } from "./app-observer.js";
 import { runDemoOnAzure } from "./azure-demo.js";
+import { registerDemoApp } from "./demo-identity.js";
 import { createForcedReauthentication } from "./forced-reauthentication.js";
 import { createServerLedger } from "./server-ledger.js";
 import { type AppReport, brokenInvariants, printSummary } from "./summary.js";
@@ -83,16 +84,17 @@ const engineStarted = Date.now();
 await sql.engine();
 server(`SQL engine ready in ${((Date.now() - engineStarted) / 1000).toFixed(1)} s`);
 
-const apps = workloads.map((workload) => {
-  // One service principal per app, created as a database user, so the server's records tell them apart.
-  const displayName = `entra-sql-demo-${workload.name}`;
-  const registered = entra.registerApp({ displayName, clientSecret: true });
-  sql.createUser({ name: displayName });
-  ledger.track(workload.name, registered.clientId);
-  const observer = createAppObserver(timeline.for(workload.name));
-  const identity = { clientId: registered.clientId, clientSecret: registered.clientSecret ?? "" };
-  return { workload, observer, identity, clientId: registered.clientId };
-});
+const apps = await Promise.all(
+  workloads.map(async (workload) => {
+    // One service principal per app, created as a database user, so the server's records tell them apart.
+    const displayName = `entra-sql-demo-${workload.name}`;
+    const { registered, identity } = await registerDemoApp(standIns, displayName);
+    sql.createUser({ name: displayName });
+    ledger.track(workload.name, registered.clientId);
+    const observer = createAppObserver(timeline.for(workload.name));
+    return { workload, observer, identity, clientId: registered.clientId };
+  }),
+);
 
 let exitCode = 1;
 let revalidation: NodeJS.Timeout | undefined;

@@ -4,7 +4,8 @@ import { Sequelize } from "sequelize";
 import { addTeamWithPlayer, playersWithTeams, seed } from "../../examples/sequelize-app/dist/library.js";
 import { migrate } from "../../examples/sequelize-app/dist/migrate.js";
 import { defineModels, Player, Team } from "../../examples/sequelize-app/dist/models.js";
-import { demoTokenSource, type Workload } from "./workload.js";
+import { demoTokenSource } from "./demo-identity.js";
+import type { Workload } from "./workload.js";
 
 // The Sequelize example's schema (Team 1-n Player, created by its migration and filled by its seed)
 // through @entra-sql/sequelize; each round: a count, a join, and a managed write transaction (a team

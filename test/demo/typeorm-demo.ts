@@ -3,7 +3,8 @@ import { DataSource } from "typeorm";
 // The example app's compiled entities and migration (tsc emits the decorator metadata TypeORM needs).
 import { Customer, Order } from "../../examples/typeorm-app/dist/entities.js";
 import { Init1700000000000 } from "../../examples/typeorm-app/dist/migrations/1700000000000-init.js";
-import { demoTokenSource, type Workload } from "./workload.js";
+import { demoTokenSource } from "./demo-identity.js";
+import type { Workload } from "./workload.js";
 
 // The TypeORM example's schema (customers 1-n orders, created by its migration) through
 // @entra-sql/typeorm; each round: a count, a page, and a transaction.

@@ -1,6 +1,6 @@
-import type { TokenSourceOptions } from "@entra-sql/core";
 import type { StandIns } from "../support/stand-ins.js";
 import type { AppObserver } from "./app-observer.js";
+import type { DemoIdentity } from "./demo-identity.js";
 
 // The contract between the demo runner and each app's workload (typeorm-demo.ts, knex-demo.ts): a
 // workload sets its app up against the stand-ins (schema, data) and then offers rounds of queries; the
@@ -13,12 +13,6 @@ export interface DemoSettings {
   tokenExpiryMarginInMs: number;
   /** A loopback host names no cloud: the SQL scope, given explicitly ("inline" token mode). */
   scope: string;
-}
-
-/** The service principal an app logs in as (one per app, so the server's records tell them apart). */
-export interface DemoIdentity {
-  clientId: string;
-  clientSecret: string;
 }
 
 export interface WorkloadContext {
@@ -38,19 +32,6 @@ export interface StartedWorkload {
 export interface Workload {
   name: string;
   start(context: WorkloadContext): Promise<StartedWorkload>;
-}
-
-/** Token source options for an app's service principal at the local Entra ID. */
-export function demoTokenSource(standIns: StandIns, identity: DemoIdentity): TokenSourceOptions {
-  return {
-    credential: {
-      type: "service-principal",
-      tenantId: standIns.entra.tenantId,
-      clientId: identity.clientId,
-      clientSecret: identity.clientSecret,
-    },
-    identityOptions: standIns.entra.credentialOptions(),
-  };
 }
 
 /** Runs rounds until `done()` with a short pause between them; the observer counts every query. */

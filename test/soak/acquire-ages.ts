@@ -9,6 +9,14 @@ import type { SqlStandIn, StandInEvent } from "../support/tds/index.js";
 
 export interface AcquireAges {
   oldestAgeMs: number;
+  /**
+   * Of the session behind `oldestAgeMs`: from its login record to the end of its first request (tedious'
+   * initial SET batch, after which the driver reports the connection open): what the server counts of a
+   * connection's age and a client that dates it from its connect event does not.
+   */
+  oldestLoginMs: number;
+  /** That statement, and the session's request before it (what the connection did before it was taken). */
+  oldestStatement: string;
   statementsPastToken: number;
 }
 
@@ -24,6 +32,8 @@ interface Tracked {
   loginAtMs: number;
   tokenExpiresAtMs: number | undefined;
   inTransaction: boolean;
+  readyAtMs: number | undefined;
+  previous: { summary: string; endedAtMs: number } | undefined;
 }
 
 export function createAcquireAgeTracker(sql: SqlStandIn): AcquireAgeTracker {
@@ -33,7 +43,7 @@ export function createAcquireAgeTracker(sql: SqlStandIn): AcquireAgeTracker {
     const key = clientId.toLowerCase();
     let ages = apps.get(key);
     if (!ages) {
-      ages = { oldestAgeMs: 0, statementsPastToken: 0 };
+      ages = { oldestAgeMs: 0, oldestLoginMs: 0, oldestStatement: "", statementsPastToken: 0 };
       apps.set(key, ages);
     }
     return ages;
@@ -47,18 +57,32 @@ export function createAcquireAgeTracker(sql: SqlStandIn): AcquireAgeTracker {
           loginAtMs: event.record.at.getTime(),
           tokenExpiresAtMs: event.record.tokenExpiresAt?.getTime(),
           inTransaction: false,
+          readyAtMs: undefined,
+          previous: undefined,
         });
       } else if (event.type === "session-closed") {
         sessions.delete(event.sessionId);
       } else if (event.type === "request") {
         const session = sessions.get(event.sessionId);
         if (!session) return;
+        const now = Date.now();
+        session.readyAtMs ??= now;
+        const previous = session.previous;
+        session.previous = { summary: event.summary, endedAtMs: now };
         const wasInTransaction = session.inTransaction;
         session.inTransaction = sql.sessions.find((s) => s.id === event.sessionId)?.inTransaction ?? false;
         if (wasInTransaction || event.errorNumbers.length > 0) return;
-        const sentAtMs = Date.now() - event.durationMs;
+        const sentAtMs = now - event.durationMs;
         const ages = of(session.appId);
-        ages.oldestAgeMs = Math.max(ages.oldestAgeMs, sentAtMs - session.loginAtMs);
+        if (sentAtMs - session.loginAtMs > ages.oldestAgeMs) {
+          ages.oldestAgeMs = sentAtMs - session.loginAtMs;
+          ages.oldestLoginMs = session.readyAtMs - session.loginAtMs;
+          ages.oldestStatement =
+            `${event.kind} "${event.summary.slice(0, 60)}"` +
+            (previous === undefined
+              ? ""
+              : `, ${((sentAtMs - previous.endedAtMs) / 1000).toFixed(1)} s after "${previous.summary.slice(0, 60)}"`);
+        }
         if (session.tokenExpiresAtMs !== undefined && sentAtMs >= session.tokenExpiresAtMs)
           ages.statementsPastToken += 1;
       }

@@ -3,12 +3,12 @@ import type { SqlStandIn, StandInEvent } from "../support/tds/index.js";
 import type { FaultKind } from "./fault-schedule.js";
 
 // Proof from the stand-ins' own records that each scheduled fault took effect (a fault nobody met was
-// not tested), and the IdP's records per app: token requests, tokens minted per endpoint, faulted answers.
+// not tested), and the IdP's records per app: token requests, tokens minted per source, faulted answers.
 // The local Entra ID's request log is capped, so its events are counted as they come.
 
 export interface IdpRecords {
   requests: number;
-  /** Tokens minted per endpoint ("token" for a service principal's client-credentials grant). */
+  /** Tokens minted per source: the client's proof at the token endpoint, or the endpoint (managed identity, CLI). */
   tokensMinted: Record<string, number>;
   /** Answers an injected fault shaped, by fault kind (serverError, throttle, latency). */
   faulted: Record<string, number>;
@@ -24,6 +24,13 @@ export interface FaultEvidence {
   describe(kind: FaultKind): string;
   idp(clientId: string): IdpRecords;
 }
+
+/** The IdP's name of a client's proof, as the table shows it. */
+const SOURCE_OF_CLIENT_AUTH = {
+  secret: "client secret",
+  certificate: "certificate",
+  federated: "workload identity",
+} as const;
 
 export function createFaultEvidence(sql: SqlStandIn, tokenLifetimeMs: number): FaultEvidence {
   const counts = new Map<FaultKind, number>();
@@ -68,7 +75,9 @@ export function createFaultEvidence(sql: SqlStandIn, tokenLifetimeMs: number): F
           records.faulted[entry.fault] = (records.faulted[entry.fault] ?? 0) + 1;
       } else if (event.type === "tokenIssued" && event.clientId !== undefined) {
         const minted = idpOf(event.clientId).tokensMinted;
-        minted[event.endpoint] = (minted[event.endpoint] ?? 0) + 1;
+        const source =
+          event.clientAuth === undefined ? event.endpoint : SOURCE_OF_CLIENT_AUTH[event.clientAuth];
+        minted[source] = (minted[source] ?? 0) + 1;
       } else if (event.type === "listener" && event.listener === "authority") {
         if (event.state === "suspended") outageSince ??= Date.now();
         else if (outageSince !== undefined) {

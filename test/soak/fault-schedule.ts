@@ -2,7 +2,8 @@
 // one seeded PRNG so that a run can be replayed from the seed it prints. Every kind is scheduled at
 // least once whatever the run's length; longer runs get more of each. Faults overlap and come in random
 // order, with these constraints, which keep the run meaningful:
-// - IdP outages never overlap one another, so "shorter than a token's life" stays short;
+// - IdP outages are a token's life apart at least, so "shorter than a token's life" stays short: two
+//   short ones closer than that can cover all the time an app has to refresh its token in between;
 // - the first fault of every other kind starts outside every outage and the few seconds after it (during
 //   an outage longer than a token's life no app can log in, and the IdP answers nothing, so a fault
 //   that needs a token request, a login or a session would meet none and go untested);
@@ -140,7 +141,13 @@ export function computeSchedule(input: ScheduleInput): ScheduledFault[] {
       const bothRevocations = fault.kind === "principal-revoked" && other.kind === "principal-revoked";
       // Two IdP error windows at once could hand one token request more errors than its retries.
       const bothIdpErrors = IDP_ERRORS.includes(fault.kind) && IDP_ERRORS.includes(other.kind);
-      if (bothOutages || bothRevocations || bothIdpErrors) return overlaps(fault, other);
+      if (bothOutages)
+        return overlaps(fault, {
+          ...other,
+          atMs: other.atMs - life,
+          durationMs: other.durationMs + 2 * life,
+        });
+      if (bothRevocations || bothIdpErrors) return overlaps(fault, other);
       const afterOutage = { ...other, durationMs: other.durationMs + IDP_ERROR_CLEAR_OF_OUTAGE_MS };
       if (IDP_ERRORS.includes(fault.kind) && OUTAGES.includes(other.kind) && overlaps(fault, afterOutage))
         return true;

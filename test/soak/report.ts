@@ -25,13 +25,31 @@ export interface ProcessSample {
   sockets: number;
   /** Heap used, bytes, after a full GC when one could be forced. */
   heapUsed: number;
+  /**
+   * How late the event loop ran its timers during the load (perf_hooks), at the end only: apps, stand-ins
+   * and the SQL engine share one process, so a stall here delays every statement on its way to the server.
+   */
+  eventLoopDelay?: { p99Ms: number; maxMs: number };
+}
+
+/** The process read (after a full GC) as the load starts, halfway, as it ends, and once the apps closed. */
+export interface ProcessSamples {
+  start: ProcessSample;
+  middle: ProcessSample;
+  loadEnd: ProcessSample;
+  end: ProcessSample;
 }
 
 export interface SoakLimits {
   maxAgeInMs: number;
   toleranceMs: number;
-  /** How much the heap may grow from the start of the load to the end, bytes. */
+  /** How much the heap may grow from the start of the load to the end (ORM caches fill), bytes. */
   heapGrowthBytes: number;
+  /**
+   * How much it may grow over the second half of the load, bytes: by then caches are full, so what
+   * grows with the logins and statements still to come is a leak.
+   */
+  heapGrowthSecondHalfBytes: number;
 }
 
 export interface FaultTally {
@@ -74,7 +92,7 @@ function rows(r: SoakAppReport, limits: SoakLimits): [string, string | number][]
     ["logins (server)", r.server.logins],
     ["refused logins by reason (server)", counts(r.details.loginsRefusedByReason)],
     ["expired tokens presented (server)", r.server.expiredTokensPresented],
-    ["tokens minted per endpoint (IdP)", counts(r.idp.tokensMinted)],
+    ["tokens minted per source (IdP)", counts(r.idp.tokensMinted)],
     ["IdP requests / answers faulted", `${r.idp.requests} / ${sum(r.idp.faulted)}`],
     [
       "statements refused 37396 (server) / retried (app)",
@@ -85,7 +103,7 @@ function rows(r: SoakAppReport, limits: SoakLimits): [string, string | number][]
     ["connections retired by reason (adapter)", counts(r.load.retiredByReason)],
     [
       `oldest connection age when taken (limit ${seconds(limits.maxAgeInMs)} + ${seconds(limits.toleranceMs)})`,
-      seconds(r.acquire.oldestAgeMs),
+      `${seconds(r.acquire.oldestAgeMs)} (its login took ${seconds(r.acquire.oldestLoginMs)})`,
     ],
     ["oldest connection age at any statement", seconds(r.server.oldestStatementAgeMs)],
     ["statements past their token when taken", r.acquire.statementsPastToken],
@@ -106,10 +124,10 @@ function markdownTable(header: readonly string[], body: readonly (readonly (stri
 export function formatReport(
   reports: readonly SoakAppReport[],
   faults: readonly FaultTally[],
-  start: ProcessSample,
-  end: ProcessSample,
+  process: ProcessSamples,
   limits: SoakLimits,
 ): string {
+  const { start, middle, loadEnd, end } = process;
   const table = reports.map((r) => rows(r, limits));
   const labels = table[0]?.map(([label]) => label) ?? [];
   const perApp = markdownTable(
@@ -120,24 +138,39 @@ export function formatReport(
     ["fault", "scheduled", "seen in the records", "of"],
     faults.map((f) => [f.kind, f.scheduled, f.evidence, f.describe]),
   );
+  const samples = [start, middle, loadEnd, end];
   const processTable = markdownTable(
-    ["process", "start of load", "end (apps closed)"],
+    ["process", "start of load", "halfway", "end of load", "apps closed"],
     [
-      ["TCP sockets and handles", start.sockets, end.sockets],
-      ["heap used (after GC)", megabytes(start.heapUsed), megabytes(end.heapUsed)],
+      ["TCP sockets and handles", ...samples.map((sample) => sample.sockets)],
+      ["heap used (after GC)", ...samples.map((sample) => megabytes(sample.heapUsed))],
+      ...(end.eventLoopDelay === undefined
+        ? []
+        : [
+            [
+              "event loop delay over the load, p99 / max",
+              "",
+              "",
+              "",
+              `${end.eventLoopDelay.p99Ms.toFixed(0)} / ${end.eventLoopDelay.maxMs.toFixed(0)} ms`,
+            ],
+          ]),
     ],
   );
-  return `${perApp}\n\n${faultTable}\n\n${processTable}`;
+  const oldest = reports
+    .map((r) => `- ${r.app}: ${seconds(r.acquire.oldestAgeMs)} at ${r.acquire.oldestStatement}`)
+    .join("\n");
+  return `${perApp}\n\nThe oldest connection when taken, per app (its first statement, and what the session ran before):\n${oldest}\n\n${faultTable}\n\n${processTable}`;
 }
 
 /** Every broken invariant, tagged; empty when the run passed. */
 export function brokenSoakInvariants(
   reports: readonly SoakAppReport[],
   faults: readonly FaultTally[],
-  start: ProcessSample,
-  end: ProcessSample,
+  process: ProcessSamples,
   limits: SoakLimits,
 ): string[] {
+  const { start, middle, loadEnd, end } = process;
   const broken: string[] = [];
   for (const r of reports) {
     const say = (what: string) => broken.push(`[${r.app}] ${what}`);
@@ -164,6 +197,10 @@ export function brokenSoakInvariants(
   if (end.heapUsed - start.heapUsed > limits.heapGrowthBytes)
     broken.push(
       `[process] heap grew by ${megabytes(end.heapUsed - start.heapUsed)} (limit ${megabytes(limits.heapGrowthBytes)})`,
+    );
+  if (loadEnd.heapUsed - middle.heapUsed > limits.heapGrowthSecondHalfBytes)
+    broken.push(
+      `[process] heap grew by ${megabytes(loadEnd.heapUsed - middle.heapUsed)} over the second half of the load (limit ${megabytes(limits.heapGrowthSecondHalfBytes)})`,
     );
   return broken;
 }

@@ -55,6 +55,11 @@ function expectPassed(seed: number, { code, output }: { code: number | null; out
   expect(row(output, ""), context).toEqual(ADAPTERS);
   for (const cell of row(output, "failed, AVOIDABLE")) expect(cell, context).toBe("0");
   for (const cell of row(output, "sessions open at the end")) expect(cell, context).toBe("0");
+  // The apps take turns with the kinds of credential; the IdP's records show each app minting by its own.
+  const sources = ["client secret", "certificate", "workload identity"];
+  row(output, "tokens minted per source").forEach((cell, i) => {
+    expect(cell, context).toMatch(new RegExp(`^${sources[i % sources.length]} [1-9]\\d*$`));
+  });
   for (const kind of FAULT_KINDS) {
     const [scheduled, seen] = row(output, kind).map(Number);
     expect(scheduled, `${kind}: ${context}`).toBeGreaterThanOrEqual(1);
@@ -65,10 +70,12 @@ function expectPassed(seed: number, { code, output }: { code: number | null; out
 describe("the fault schedule", () => {
   const input = { durationMs: SECONDS * 1000, tokenLifetimeMs: 10_000, apps: ADAPTERS };
 
-  it("is the same for the same seed, schedules every kind, and keeps outages apart, whatever the seed", () => {
+  it("is the same for the same seed, schedules every kind, and keeps outages a token's life apart, whatever the seed and length", () => {
     expect(computeSchedule({ ...input, seed: 42 })).toEqual(computeSchedule({ ...input, seed: 42 }));
-    for (let seed = 0; seed < 200; seed++) {
-      const schedule = computeSchedule({ ...input, seed });
+    for (let seed = 0; seed < 400; seed++) {
+      // The short variant's length, and the README's ten minutes.
+      const durationMs = seed % 2 === 0 ? input.durationMs : 600_000;
+      const schedule = computeSchedule({ ...input, durationMs, seed });
       for (const kind of FAULT_KINDS)
         expect(
           schedule.some((f) => f.kind === kind),
@@ -77,14 +84,15 @@ describe("the fault schedule", () => {
       const outages = schedule.filter((f) => f.kind.startsWith("idp-outage"));
       outages.forEach((a, i) => {
         for (const b of outages.slice(i + 1))
-          expect(a.atMs + a.durationMs <= b.atMs || b.atMs + b.durationMs <= a.atMs, `seed ${seed}`).toBe(
-            true,
-          );
+          expect(
+            a.atMs + a.durationMs + input.tokenLifetimeMs <= b.atMs ||
+              b.atMs + b.durationMs + input.tokenLifetimeMs <= a.atMs,
+            `seed ${seed}`,
+          ).toBe(true);
       });
       expect(outages.find((f) => f.kind === "idp-outage-long")?.durationMs).toBeGreaterThan(10_000);
       expect(outages.find((f) => f.kind === "idp-outage-short")?.durationMs).toBeLessThan(10_000);
-      for (const fault of schedule)
-        expect(fault.atMs + fault.durationMs).toBeLessThanOrEqual(input.durationMs);
+      for (const fault of schedule) expect(fault.atMs + fault.durationMs).toBeLessThanOrEqual(durationMs);
     }
   });
 });

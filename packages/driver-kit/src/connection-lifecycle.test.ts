@@ -74,6 +74,23 @@ describe("login", () => {
     expect(h.lifecycle.packageName).toBe(PACKAGE);
   });
 
+  it("ages a connection from the start of its connect, so a slow login counts against its max age", async () => {
+    const slowConnect = succeedingAttempt();
+    const logging = h.lifecycle.login(
+      { server: SERVER, database: "app" },
+      async (authentication, onMessage) => {
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        return await slowConnect(authentication, onMessage);
+      },
+    );
+    await vi.advanceTimersByTimeAsync(5_000);
+    const connection = await logging;
+    expect(h.lifecycle.stampOf(connection)).toMatchObject({ bornAt: T0, retireAt: T0 + 30 * MIN });
+    expect(h.events).toMatchObject([
+      { type: "connection-opened", durationInMs: 5_000, retireAt: T0 + 30 * MIN },
+    ]);
+  });
+
   it("does not own the token source it was given", () => {
     expect(h.resolved.ownsTokenSource).toBe(false);
     h.lifecycle.close();
@@ -169,6 +186,56 @@ describe("acquire and release", () => {
     h.lifecycle.onRelease(connection);
     expect(h.closed).toEqual([connection]);
     expect(retired()).toHaveLength(1); // retired once, reported once
+  });
+});
+
+describe("validate: around the driver's own validation round trip", () => {
+  const slowSelectOne = (ms: number, ok = true) => {
+    const calls: number[] = [];
+    const check = () => {
+      calls.push(Date.now());
+      return new Promise<boolean>((resolve) => setTimeout(() => resolve(ok), ms));
+    };
+    return { calls, check };
+  };
+
+  it("does not run the driver's validation on a due connection", async () => {
+    const connection = await login();
+    vi.setSystemTime(T0 + 30 * MIN);
+    const driver = slowSelectOne(10);
+    expect(h.lifecycle.validate(connection, driver.check)).toBe(false);
+    expect(driver.calls).toEqual([]);
+    expect(retired()).toMatchObject([{ reason: "max-age", at: "acquire" }]);
+  });
+
+  it("refuses a connection that the round trip carried past its max age", async () => {
+    const connection = await login();
+    vi.setSystemTime(T0 + 30 * MIN - 2_000);
+    const verdict = h.lifecycle.validate(connection, slowSelectOne(3_000).check);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await verdict).toBe(false);
+    expect(retired()).toEqual([
+      { type: "connection-retired", reason: "max-age", at: "acquire", ageInMs: 30 * MIN + 1_000 },
+    ]);
+  });
+
+  it("hands out a connection still young after the round trip, marked in use", async () => {
+    const connection = await login();
+    const verdict = h.lifecycle.validate(connection, slowSelectOne(3_000).check);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(await verdict).toBe(true);
+    vi.advanceTimersByTime(60 * MIN);
+    expect(h.closed).toEqual([]); // in use: the idle timer leaves it alone
+  });
+
+  it("passes the driver's verdict on: a failed or synchronous check", async () => {
+    const connection = await login();
+    const failed = h.lifecycle.validate(connection, slowSelectOne(10, false).check);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await failed).toBe(false);
+    expect(h.lifecycle.validate(await login(), () => true)).toBe(true);
+    expect(h.lifecycle.validate(await login(), () => false)).toBe(false);
+    expect(retired()).toEqual([]);
   });
 });
 

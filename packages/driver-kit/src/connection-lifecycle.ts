@@ -97,8 +97,11 @@ export class ConnectionLifecycle<C extends object> {
       server: target.server,
       database: target.database,
       attempt,
-      stamp: (connection, used) => {
+      stamp: (connection, used, connectStartedAt) => {
+        // Aged from the start of its connect, as the server sees the session (and as Django sets
+        // close_at before connecting): a login slowed by the network or a busy server counts.
         const stamp = lifetime.stamp({
+          bornAt: connectStartedAt,
           tokenExpiresOnTimestamp: used.expiresOnTimestamp,
           tokenLifetimeInMs: used.lifetimeInMs,
         });
@@ -120,6 +123,18 @@ export class ConnectionLifecycle<C extends object> {
     state.inUse = true;
     this.#idle.delete(connection);
     return true;
+  }
+
+  /**
+   * `isUsable` around the driver's own validation (mssql's and Kysely's `SELECT 1` round trip): checked
+   * before it (a due connection is not validated) and again once it answered, because a round trip to a
+   * busy server can carry a connection past its retire time. The pool's validate returns this.
+   */
+  validate(connection: C, driverValidate: () => boolean | Promise<boolean>): boolean | Promise<boolean> {
+    if (!this.isUsable(connection)) return false;
+    const verdict = driverValidate();
+    if (typeof verdict === "boolean") return verdict;
+    return Promise.resolve(verdict).then((ok) => ok && this.isUsable(connection));
   }
 
   /**

@@ -61,7 +61,10 @@ const MIN_MAX_AGE_IN_MS = 1000;
 
 /** Birth facts of one physical connection, and the time it must be retired. Immutable. */
 export interface ConnectionStamp {
-  /** When the connection logged in, epoch ms. */
+  /**
+   * When the connection was born, epoch ms: the lifecycle passes the start of the connect that logged it
+   * in, so its age includes its login, as the server counts a session's.
+   */
   readonly bornAt: number;
   /** Expiry of the token it logged in with, epoch ms; `undefined` when unknown. */
   readonly tokenExpiresOnTimestamp: number | undefined;

@@ -57,8 +57,11 @@ export interface TokenLoginSettings<C> {
   server: string;
   database: string | undefined;
   attempt: LoginAttempt<C>;
-  /** Called once with the connection that logged in; returns its stamp. */
-  stamp: (connection: C, used: LoginToken) => ConnectionStamp;
+  /**
+   * Called once with the connection that logged in; returns its stamp. `connectStartedAt`: when the
+   * driver's connect that succeeded began, the connection's birth (its age counts its own login).
+   */
+  stamp: (connection: C, used: LoginToken, connectStartedAt: number) => ConnectionStamp;
 }
 
 /**
@@ -115,6 +118,7 @@ async function loginOnce<C>(
   }
   const messages: ServerMessage[] = [];
   let connection: C;
+  const connectStartedAt = Date.now();
   try {
     connection = await settings.attempt(authentication, (token) => {
       const message = serverMessageOf(token);
@@ -126,7 +130,7 @@ async function loginOnce<C>(
     const { server, database, packageName } = settings;
     throw new LoginRefusedError({ server, database, refusal, packageName }, { cause: error });
   }
-  const stamp = settings.stamp(connection, used);
+  const stamp = settings.stamp(connection, used, connectStartedAt);
   settings.emit(() => ({
     type: "connection-opened",
     tokenMode,

@@ -27,9 +27,10 @@ import { PACKAGE_NAME, type ResolvedOptions } from "./options.js";
 // - create: the lifecycle's login (a tedious Connection per attempt, fresh token, one retry after an 18456
 //   token refusal), then Kysely's own create, which takes that logged-in Connection from
 //   `connectionFactory` and wraps it (its `connect()` on it calls back at once);
-// - validate: the lifecycle's age and token check before Kysely's `select 1`; release: the lifecycle
-//   first (it may close a retired connection), then tarn's; destroy: forget it (and skip Kysely's close
-//   of a connection already closed: Kysely 0.27 would wait for an 'end' that has been and gone);
+// - validate: the lifecycle's age and token check before Kysely's `select 1` and again after it; release:
+//   the lifecycle first (it may close a retired connection), then tarn's; destroy: forget it (and skip
+//   Kysely's close of a connection already closed: Kysely 0.27 would wait for an 'end' that has been and
+//   gone);
 // - each Kysely connection's query, stream and transaction methods (own properties over its class's):
 //   37396 run once more on a fresh connection outside a transaction, named inside one.
 
@@ -106,8 +107,10 @@ export function createEntraPool(config: EntraPoolSettings): {
         },
         validate: (wrapper: KyselyConnection) => {
           const connection = wiredOf(wrapper)?.connection;
-          if (connection !== undefined && !lifecycle.isUsable(connection)) return false;
-          return kyselyValidate === undefined ? true : kyselyValidate(wrapper);
+          const validate = () =>
+            kyselyValidate === undefined ? true : Promise.resolve(kyselyValidate(wrapper)).then(Boolean);
+          if (connection === undefined) return validate();
+          return lifecycle.validate(connection, validate);
         },
       });
       this.#lifecycle = lifecycle;

@@ -61,14 +61,15 @@ export function createPoolClass(
       return this.#logins.login({ server: this.config.server, database }, () => super._poolCreate());
     }
 
-    /** The lifecycle first, then mssql's own check, then the user's `pool.validate`. */
+    /** The lifecycle around mssql's own check (its `SELECT 1`), then the user's `pool.validate`. */
     override _poolValidate(connection: TediousConnection): boolean | Promise<boolean> {
-      if (!this.#lifecycle.isUsable(connection)) return false;
-      const base = super._poolValidate(connection);
-      const user = this.#userValidate;
-      return user === undefined || base === false
-        ? base
-        : Promise.resolve(base).then((ok) => ok && user(connection));
+      return this.#lifecycle.validate(connection, () => {
+        const base = super._poolValidate(connection);
+        const user = this.#userValidate;
+        return user === undefined || base === false
+          ? base
+          : Promise.resolve(base).then((ok) => ok && user(connection));
+      });
     }
 
     override release(connection: TediousConnection): this {

@@ -1,6 +1,7 @@
 import type { PrincipalKind } from "./directory.js";
 import type { EndpointName, ListenerName } from "./endpoints.js";
 import type { FaultKind, FaultTarget } from "./faults.js";
+import type { ClientAuthMethod } from "./request-pipeline.js";
 import type { RequestLogEntry } from "./stats.js";
 
 // Diagnostics events (`onEvent`). Like the request log, events carry no secret, assertion or token.
@@ -17,6 +18,8 @@ export type LocalEntraEvent =
       resource: string;
       /** epoch ms */
       expiresOn: number;
+      /** At the token endpoint: the client's proof (secret, certificate, federated assertion). */
+      clientAuth?: ClientAuthMethod;
     }
   | { type: "faultInjected" | "faultCleared"; id: number; kind: FaultKind; endpoint: FaultTarget }
   | { type: "listener"; listener: ListenerName; state: "suspended" | "resumed" }

@@ -37,7 +37,12 @@ export interface IssuedToken {
   upn?: string;
   resource: string;
   expiresOn: number;
+  /** How the token endpoint's client proved itself (a client secret or an assertion); absent elsewhere. */
+  clientAuth?: ClientAuthMethod;
 }
+
+/** A confidential client's proof at the token endpoint: workload identity's is a federated assertion. */
+export type ClientAuthMethod = "secret" | "certificate" | "federated";
 
 export interface HandlerResult {
   status: number;

@@ -8,7 +8,13 @@ import {
 import { type AppRecord, type Directory, identityKey } from "./directory.js";
 import { aadsts, EntraError } from "./entra-errors.js";
 import type { FederatedIssuerRegistry } from "./federated-issuer.js";
-import { entraErrorResult, type HandlerResult, type RequestContext, type Route } from "./request-pipeline.js";
+import {
+  type ClientAuthMethod,
+  entraErrorResult,
+  type HandlerResult,
+  type RequestContext,
+  type Route,
+} from "./request-pipeline.js";
 import { type ResourceRegistry, resourceFromScope } from "./resources.js";
 import type { LocalEntraSettings } from "./settings.js";
 import { mintAccessToken, type SigningKeySet, tokenSubject } from "./token-minter.js";
@@ -103,6 +109,7 @@ async function issue(
       clientId: identityKey(app),
       resource,
       expiresOn: minted.expiresOnTimestamp,
+      clientAuth: method,
     },
   };
 }
@@ -113,7 +120,7 @@ async function authenticate(
   tenantSegment: string,
   ctx: RequestContext,
   deps: TokenEndpointDeps,
-): Promise<"secret" | "certificate" | "federated"> {
+): Promise<ClientAuthMethod> {
   const secret = form.get("client_secret");
   const assertion = form.get("client_assertion");
   if (secret !== null && assertion !== null) throw aadsts.bothCredentials();

@@ -59,6 +59,12 @@ export interface SqlStandInOptions {
   clockOffsetMs?: number;
   /** Observe logins, requests and sessions. Default: silent. */
   onEvent?: StandInEventHandler;
+  /**
+   * How many login attempts `logins` and ended sessions `closedSessions` keep, the oldest dropped first.
+   * Default 10,000. A long run that reads the events instead (the soak) keeps few, so that its memory
+   * stays flat and a leak in the code under test shows.
+   */
+  recordsKept?: number;
 }
 
 /** Who may log in: the client IP addresses allowed (exact, IPv4 or IPv6 as the socket reports them). */
@@ -75,9 +81,11 @@ export const DEFAULTS = {
   requireEncryption: false,
   latencyMs: 0,
   clockOffsetMs: 0,
+  recordsKept: 10_000,
 } as const;
 
 const KNOWN_KEYS = new Set<string>([
+  "recordsKept",
   "host",
   "port",
   "tls",
@@ -103,6 +111,12 @@ export function validateOptions(options: SqlStandInOptions): void {
   const { port, latencyMs, database, tls, tokenVerification } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new TypeError(`SqlStandIn: options.port must be an integer 0-65535, got ${String(port)}`);
+  }
+  const { recordsKept } = options;
+  if (recordsKept !== undefined && (!Number.isInteger(recordsKept) || recordsKept < 0)) {
+    throw new TypeError(
+      `SqlStandIn: options.recordsKept must be an integer >= 0, got ${String(recordsKept)}`,
+    );
   }
   if (latencyMs !== undefined && (!Number.isFinite(latencyMs) || latencyMs < 0)) {
     throw new TypeError(`SqlStandIn: options.latencyMs must be >= 0, got ${String(latencyMs)}`);

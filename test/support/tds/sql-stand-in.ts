@@ -28,8 +28,6 @@ import { runUserStatements } from "./user-statements.js";
 
 /** First SPID handed out; SQL Server reserves the lower ones for system sessions. */
 const FIRST_SESSION_ID = 51;
-/** How many ended sessions `closedSessions` keeps (oldest dropped), so long benchmark runs stay bounded. */
-const CLOSED_SESSIONS_KEPT = 10_000;
 
 export async function startSqlStandIn(options: SqlStandInOptions = {}): Promise<SqlStandIn> {
   validateOptions(options);
@@ -68,6 +66,8 @@ export class SqlStandIn {
   private hold: { promise: Promise<void>; release: () => void; waiting: number } | undefined;
   private nextSessionId = FIRST_SESSION_ID;
   private readonly loginRecords: LoginRecord[] = [];
+  /** How many login attempts and ended sessions the records keep (options.recordsKept). */
+  private readonly recordsKept: number;
   private readonly users_: DatabaseUsers;
   private readonly verifier: TokenVerifier | undefined;
   private readonly counters_: StandInCounters = {
@@ -104,6 +104,7 @@ export class SqlStandIn {
     this.serverName = options.serverName ?? DEFAULTS.serverName;
     this.latency = options.latencyMs ?? DEFAULTS.latencyMs;
     this.clockOffset = options.clockOffsetMs ?? DEFAULTS.clockOffsetMs;
+    this.recordsKept = options.recordsKept ?? DEFAULTS.recordsKept;
     this.users_ = new DatabaseUsers(options.resolvePrincipalName);
     this.firewall_ = options.firewall;
     this.verifier = options.tokenVerification ? new TokenVerifier(options.tokenVerification) : undefined;
@@ -140,6 +141,7 @@ export class SqlStandIn {
       takeInjectedLoginError: () => this.takeInjectedLoginError(),
       recordLogin: (record) => {
         this.loginRecords.push(record);
+        if (this.loginRecords.length > this.recordsKept) this.loginRecords.shift();
         if (record.ok) this.counters_.loginsOk++;
         else this.counters_.loginsFailed++;
         this.emit({ type: "login", record });
@@ -418,7 +420,7 @@ export class SqlStandIn {
       this.sessions_.delete(closed.id);
       if (info === undefined) return;
       this.closedSessions_.push(info);
-      if (this.closedSessions_.length > CLOSED_SESSIONS_KEPT) this.closedSessions_.shift();
+      if (this.closedSessions_.length > this.recordsKept) this.closedSessions_.shift();
     });
     this.sessions_.set(id, session);
     this.emit({ type: "connection", sessionId: id });
