@@ -122,7 +122,7 @@ const standIns = await startStandIns({
     },
   },
 });
-const { entra, sql } = standIns;
+const { sql } = standIns;
 evidence = createFaultEvidence(sql, TOKEN_LIFETIME_SECONDS * 1000);
 acquireAges = createAcquireAgeTracker(sql);
 const engineStarted = Date.now();
