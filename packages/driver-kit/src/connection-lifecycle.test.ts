@@ -44,6 +44,13 @@ afterEach(() => {
 });
 
 const login = () => h.lifecycle.login({ server: SERVER, database: "app" }, attempt);
+/** A connection handed out and given back once: its age alone can refuse it from then on. */
+const usedOnce = async () => {
+  const connection = await login();
+  h.lifecycle.isUsable(connection);
+  h.lifecycle.onRelease(connection);
+  return connection;
+};
 const retired = () => h.events.filter((event) => event.type === "connection-retired");
 
 describe("login", () => {
@@ -173,7 +180,7 @@ describe("acquire and release", () => {
   });
 
   it("refuses a due connection on acquire and leaves destroying it to the pool", async () => {
-    const connection = await login();
+    const connection = await usedOnce();
     vi.setSystemTime(T0 + 30 * MIN); // the clock jumps; the idle timer has not run yet
     expect(h.lifecycle.isUsable(connection)).toBe(false);
     expect(retired()).toEqual([
@@ -189,6 +196,41 @@ describe("acquire and release", () => {
   });
 });
 
+describe("a connection's first use", () => {
+  it("is never refused for its age alone: a login slower than the max age still gives a connection", async () => {
+    const slow = h.lifecycle.login({ server: SERVER, database: "app" }, async (authentication, onMessage) => {
+      await new Promise((resolve) => setTimeout(resolve, 31 * MIN));
+      return await succeedingAttempt()(authentication, onMessage);
+    });
+    await vi.advanceTimersByTimeAsync(31 * MIN);
+    const connection = await slow;
+    expect(h.lifecycle.isUsable(connection)).toBe(true);
+    expect(retired()).toEqual([]);
+    // Given back, it is past its max age: closed.
+    h.lifecycle.onRelease(connection);
+    expect(h.closed).toEqual([connection]);
+    expect(retired()).toMatchObject([{ reason: "max-age", at: "release" }]);
+  });
+
+  it("is refused past the token bound even so", async () => {
+    const [early, late] = [await login(), await login()]; // max age at T0 + 30 min, token bound at + 59 min
+    vi.setSystemTime(T0 + 45 * MIN); // past max age only; no timer ran
+    expect(h.lifecycle.isUsable(early)).toBe(true);
+    vi.setSystemTime(T0 + 59 * MIN);
+    expect(h.lifecycle.isUsable(late)).toBe(false);
+    expect(retired()).toEqual([
+      { type: "connection-retired", reason: "token-expiry", at: "acquire", ageInMs: 59 * MIN },
+    ]);
+  });
+
+  it("does not keep an unused connection: the idle timer retires it at its max age", async () => {
+    const unused = await login();
+    vi.advanceTimersByTime(30 * MIN);
+    expect(h.closed).toEqual([unused]);
+    expect(retired()).toMatchObject([{ reason: "max-age", at: "idle" }]);
+  });
+});
+
 describe("validate: around the driver's own validation round trip", () => {
   const slowSelectOne = (ms: number, ok = true) => {
     const calls: number[] = [];
@@ -200,7 +242,7 @@ describe("validate: around the driver's own validation round trip", () => {
   };
 
   it("does not run the driver's validation on a due connection", async () => {
-    const connection = await login();
+    const connection = await usedOnce();
     vi.setSystemTime(T0 + 30 * MIN);
     const driver = slowSelectOne(10);
     expect(h.lifecycle.validate(connection, driver.check)).toBe(false);
@@ -209,7 +251,7 @@ describe("validate: around the driver's own validation round trip", () => {
   });
 
   it("refuses a connection that the round trip carried past its max age", async () => {
-    const connection = await login();
+    const connection = await usedOnce();
     vi.setSystemTime(T0 + 30 * MIN - 2_000);
     const verdict = h.lifecycle.validate(connection, slowSelectOne(3_000).check);
     await vi.advanceTimersByTimeAsync(3_000);

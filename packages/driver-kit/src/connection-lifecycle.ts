@@ -22,6 +22,8 @@ type At = ConnectionRetiredEvent["at"];
 interface ConnectionState {
   readonly stamp: ConnectionStamp;
   inUse: boolean;
+  /** Handed out and given back at least once: from then on its age alone can refuse it on acquire. */
+  released: boolean;
   retired: boolean;
   sessionExpired: boolean;
 }
@@ -105,7 +107,13 @@ export class ConnectionLifecycle<C extends object> {
           tokenExpiresOnTimestamp: used.expiresOnTimestamp,
           tokenLifetimeInMs: used.lifetimeInMs,
         });
-        this.#states.set(connection, { stamp, inUse: false, retired: false, sessionExpired: false });
+        this.#states.set(connection, {
+          stamp,
+          inUse: false,
+          released: false,
+          retired: false,
+          sessionExpired: false,
+        });
         this.#idle.add(connection, stamp.retireAt);
         return stamp;
       },
@@ -146,6 +154,7 @@ export class ConnectionLifecycle<C extends object> {
     const state = this.#states.get(connection);
     if (state === undefined) return;
     state.inUse = false;
+    state.released = true;
     if (this.#retireIfDue(connection, state, "release")) this.#close(connection);
     else this.#idle.add(connection, state.stamp.retireAt);
   }
@@ -247,7 +256,14 @@ export class ConnectionLifecycle<C extends object> {
       this.#retire(connection, state, "session-token-expired", at);
       return true;
     }
-    const reason = this.#options.lifetime.retireReason(state.stamp);
+    let reason = this.#options.lifetime.retireReason(state.stamp);
+    if (reason === "max-age" && at === "acquire" && !state.released) {
+      // Its first use is never refused for its age alone: a login and a validation round trip slower
+      // than the max age would otherwise never give a connection. The idle timer still retires it
+      // unused; the token bound still applies.
+      const { tokenRetireAt } = state.stamp;
+      reason = tokenRetireAt !== undefined && Date.now() >= tokenRetireAt ? "token-expiry" : undefined;
+    }
     if (reason === undefined) return false;
     this.#retire(connection, state, reason, at);
     return true;
