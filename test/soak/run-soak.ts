@@ -46,13 +46,15 @@ const SETTINGS: DemoSettings = {
   tokenExpiryMarginInMs: 600 + (ACQUIRE_ROUND_TRIPS + TRANSACTION_ROUND_TRIPS) * MAX_SLOW_SQL_MS,
   scope: "https://database.windows.net/.default",
 };
+/** What the age check allows for the event loop that apps, stand-ins and the SQL engine share, ms. */
+const EVENT_LOOP_ALLOWANCE_MS = 1_000;
 const LIMITS: SoakLimits = {
   maxAgeInMs: SETTINGS.maxAgeInMs,
   // The age of a connection when taken (acquire-ages.ts), from its LOGIN7, which is later than the kit's
   // birth stamp (the start of its connect): the kit's last check runs after any validation round trip,
   // so what remains is the statement's own trip to the server at the slowest injected SQL latency, plus
   // the demo's 1 s for the event loop that apps, stand-ins and the SQL engine share.
-  toleranceMs: 1_000 + MAX_SLOW_SQL_MS,
+  toleranceMs: EVENT_LOOP_ALLOWANCE_MS + MAX_SLOW_SQL_MS,
   heapGrowthBytes: 48 * 2 ** 20,
   heapGrowthSecondHalfBytes: 16 * 2 ** 20,
 };
@@ -246,8 +248,12 @@ try {
     describe: evidence?.describe(kind) ?? "",
   }));
   const samples = { start: atStart, middle: atMiddle ?? atStart, loadEnd: atLoadEnd, end: atEnd };
-  console.log(`\n${formatReport(reports, tallies, samples, LIMITS)}`);
-  const broken = brokenSoakInvariants(reports, tallies, samples, LIMITS);
+  // A stall of the one event loop longer than the 1 s allowed delays a statement on its way to the server
+  // by as much, whatever the adapter did: the age limit takes the excess (the table shows the limit used).
+  const stallMs = Math.max(0, Math.round(loopDelay.max / 1e6) - EVENT_LOOP_ALLOWANCE_MS);
+  const limits = { ...LIMITS, toleranceMs: LIMITS.toleranceMs + stallMs };
+  console.log(`\n${formatReport(reports, tallies, samples, limits)}`);
+  const broken = brokenSoakInvariants(reports, tallies, samples, limits);
   if (!drained) broken.push("[soak] the load did not stop within a minute of the end");
   // Logins refused server-wide (refuseLogins) are refused before the token is read: no principal.
   const unattributed = ledger.unattributedLogins - (evidence?.count("logins-refused-18456") ?? 0);

@@ -1,4 +1,4 @@
-import { createEntraMssql } from "@entra-sql/mssql";
+import { createEntraMssql, type EntraMssqlEvent } from "@entra-sql/mssql";
 import mssql from "mssql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type StandIns, startStandIns } from "../../support/stand-ins.js";
@@ -34,7 +34,7 @@ describe("the age check around mssql's validation", () => {
     const tokenSource = demoAppTokenSource(standIns);
     const { events, onEvent: record } = recorder();
     // Once the slow round trip has done its part (the idle connection retired), the server is fast again.
-    const onEvent: typeof record = (event) => {
+    const onEvent = (event: EntraMssqlEvent): void => {
       record(event);
       if (event.type === "connection-retired" && event.at === "acquire") standIns.sql.latencyMs = 0;
     };
