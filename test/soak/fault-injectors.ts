@@ -64,20 +64,25 @@ export function playSchedule(
   /** Switches the fault on; returns what switches it off (nothing for a one-off event) and a detail. */
   const start = (
     fault: ScheduledFault,
-  ): { off?: () => Promise<void> | void; detail: string; app?: string } => {
+  ): { off?: () => Promise<void> | void; met?: () => boolean; detail: string; app?: string } => {
     const app = fault.kind === "principal-revoked" ? appNamed(fault.app) : withSessions(fault.app);
     const idpFault = (handle: FaultHandle) => () => handle.clear();
+    /** A counted fault has been met once it answered a request. */
+    const counted = (handle: FaultHandle) => ({
+      off: idpFault(handle),
+      met: () => handle.remaining !== (handle.kind === "serverError" ? fault.amount : 1),
+    });
     switch (fault.kind) {
       case "idp-5xx":
         return {
-          off: idpFault(
+          ...counted(
             entra.faults.inject({ kind: "serverError", status: 503, endpoint: "token", times: fault.amount }),
           ),
           detail: `the next ${fault.amount} token requests get 503`,
         };
       case "idp-429":
         return {
-          off: idpFault(
+          ...counted(
             entra.faults.inject({
               kind: "throttle",
               retryAfterSeconds: fault.amount,
@@ -173,7 +178,7 @@ export function playSchedule(
         say(
           `fault ${fault.kind}${tag}: ${started.detail}${started.off ? ` for ${seconds(fault.durationMs)}` : ""}`,
         );
-        const { off } = started;
+        const { off, met } = started;
         if (!off) return;
         const end = async () => {
           undo.delete(end);
@@ -182,9 +187,22 @@ export function playSchedule(
           say(`fault ${fault.kind}${tag} over`);
         };
         undo.add(end);
+        // A counted IdP fault no token request met in its window (the apps' refreshes can all fall
+        // outside a few seconds on a busy machine) stays armed a little longer, but not into an outage.
+        const endOnceMet = (graceLeftMs: number) => {
+          const outage = windows.some(
+            (w) => w.kind.startsWith("idp-outage") && w.endMs === Number.POSITIVE_INFINITY,
+          );
+          if (met === undefined || met() || outage || graceLeftMs <= 0) return void end();
+          const next = setTimeout(() => {
+            timers.delete(next);
+            endOnceMet(graceLeftMs - MET_POLL_MS);
+          }, MET_POLL_MS);
+          timers.add(next);
+        };
         const until = setTimeout(() => {
           timers.delete(until);
-          void end();
+          endOnceMet(MET_GRACE_MS);
         }, fault.durationMs);
         timers.add(until);
       },
@@ -210,6 +228,9 @@ export function playSchedule(
   };
 }
 
+/** How much longer a counted IdP fault stays armed when no request met it in its window, and how often it looks. */
+const MET_GRACE_MS = 5_000;
+const MET_POLL_MS = 100;
 const POSTPONE_MS = 250;
 const MAX_POSTPONEMENTS = 40;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
