@@ -105,7 +105,7 @@ export function toLogEntry(event: TokenSourceEvent): LogEntry {
 /**
  * One readable, secret-free line for a token source event (the message its log entry carries), e.g.
  * for a TOKEN_SOURCE_CHANNEL subscriber.
- * @example subscribe(TOKEN_SOURCE_CHANNEL, (event) => console.log(describeDiagnostic(event as TokenSourceDiagnostic)));
+ * @example subscribe(TOKEN_SOURCE_CHANNEL, (event) => logger.info(describeDiagnostic(event as TokenSourceDiagnostic)));
  */
 export function describeDiagnostic(event: TokenSourceEvent): string {
   return toLogEntry(event).message;

@@ -69,7 +69,7 @@ export function describeConnectionDiagnostic(event: ConnectionDiagnostic): strin
 /**
  * Writes one line per event of both channels (token source and connection), prefixed "[entra-sql] ",
  * until the returned function is called. For debugging: examples call it when ENTRA_SQL_DEBUG=1.
- * @example const stop = logDiagnostics((line) => console.error(line));
+ * @example const stop = logDiagnostics((line) => logger.warn(line));
  */
 export function logDiagnostics(write: (line: string) => void): () => void {
   const onToken = (message: unknown): void =>
